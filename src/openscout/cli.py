@@ -1,0 +1,268 @@
+"""The `openscout` command: serve · keys create|list|revoke · db upgrade|check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from openscout import __version__, keys
+from openscout.config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
+from openscout.domain.errors import StoreUnavailable
+from openscout.store import schema
+from openscout.store.sql import SqlStore
+
+DEFAULT_ACCOUNT = "default"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help")):
+        arguments.insert(0, "serve")  # `openscout` alone means `serve`
+    if arguments == ["--version"] or arguments[:2] == ["serve", "--version"]:
+        print(f"openscout {__version__}")
+        return 0
+    options = _parser().parse_args(arguments)
+    try:
+        settings = load_settings().with_options(
+            database_url=getattr(options, "database_url", None),
+            host=getattr(options, "host", None),
+            port=getattr(options, "port", None),
+            workers=getattr(options, "workers", None),
+            pool_size=getattr(options, "pool_size", None),
+            public_url=getattr(options, "public_url", None),
+            log_level=getattr(options, "log_level", None),
+        )
+        result: int = options.command(settings, options)
+        return result
+    except SettingsError as error:
+        print(f"openscout: bad setting: {error}", file=sys.stderr)
+        return 2
+    except StoreUnavailable as error:
+        print(f"openscout: the database cannot be reached: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if getattr(options, "debug", False):
+            raise
+        print(f"openscout: {type(error).__name__}: {error} (--debug shows more)", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openscout",
+        description="A self-hosted server for the Help Scout Mailbox API's customers.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    def database_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--database-url",
+            help=f"database URL (env OPENSCOUT_DATABASE_URL; default {DEFAULT_DATABASE_URL})",
+        )
+        command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    serve = commands.add_parser("serve", help="serve the API (the default command)")
+    serve.add_argument("--host", help="address to listen on (env OPENSCOUT_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (env OPENSCOUT_PORT; 8080)")
+    serve.add_argument("--workers", type=int, help="server processes (env OPENSCOUT_WORKERS; 1)")
+    serve.add_argument(
+        "--pool-size", type=int, help="database connections per process (OPENSCOUT_POOL_SIZE; 8)"
+    )
+    serve.add_argument(
+        "--public-url", help="base URL for Location headers (OPENSCOUT_PUBLIC_URL; the request's)"
+    )
+    serve.add_argument("--log-level", help="debug, info, warning or error (OPENSCOUT_LOG_LEVEL)")
+    database_option(serve)
+    serve.set_defaults(command=_serve)
+
+    key_commands = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        title="keys commands", required=True, metavar="COMMAND"
+    )
+    create = key_commands.add_parser("create", help="create a key; prints it on the last line")
+    create.add_argument("--name", help="a note to tell the key apart in `keys list`")
+    create.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account the key belongs to, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    database_option(create)
+    create.set_defaults(command=_keys_create)
+    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    database_option(listing)
+    listing.set_defaults(command=_keys_list)
+    revoke = key_commands.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id", type=int, metavar="KEY_ID", help="the id shown by `keys list`")
+    database_option(revoke)
+    revoke.set_defaults(command=_keys_revoke)
+
+    db_commands = commands.add_parser("db", help="manage the database").add_subparsers(
+        title="db commands", required=True, metavar="COMMAND"
+    )
+    upgrade = db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
+    database_option(upgrade)
+    upgrade.set_defaults(command=_db_upgrade)
+    check = db_commands.add_parser("check", help="fail when the schema and the code disagree")
+    database_option(check)
+    check.set_defaults(command=_db_check)
+    return parser
+
+
+def _open(settings: Settings, *, migrate: bool = True) -> SqlStore:
+    store = SqlStore(settings.database_url, pool_size=settings.pool_size)
+    if migrate:
+        before = schema.current_revision(store)
+        schema.upgrade(store)
+        after = schema.current_revision(store)
+        if before != after:
+            print(
+                f"Migrated {_safe_url(settings.database_url)} to schema {after}.", file=sys.stderr
+            )
+    return store
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _serve(settings: Settings, _options: argparse.Namespace) -> int:
+    import uvicorn
+
+    store = _open(settings)
+    try:
+        with store.reading() as transaction:
+            has_keys = transaction.count_live_keys() > 0
+        if not has_keys:
+            key = _create_key(store, DEFAULT_ACCOUNT, "created on first start")
+            print(f"No API key existed, so one was created for account {DEFAULT_ACCOUNT!r}.")
+            print("Send it as the user name of HTTP Basic auth (any password):")
+            print(f"    {key}")
+    finally:
+        store.close()
+    url = f"http://{_url_host(settings.host)}:{settings.port}"
+    print(f"openscout {__version__} serving the Help Scout v1 API at {url}/v1/customers.json")
+    print(f"Database: {_safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
+    for name, value in (
+        ("DATABASE_URL", settings.database_url),
+        ("POOL_SIZE", str(settings.pool_size)),
+        ("PUBLIC_URL", settings.public_url or ""),
+    ):
+        os.environ[f"OPENSCOUT_{name}"] = value  # read again by each worker's app factory
+    uvicorn.run(
+        "openscout.http.asgi:app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+        server_header=False,
+    )
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _create_key(store: SqlStore, account: str, name: str | None) -> str:
+    key = keys.generate_key()
+    with store.writing() as transaction:
+        transaction.create_key(
+            account, name, keys.hash_key(key), key[: keys.PREFIX_LENGTH], datetime.now(UTC)
+        )
+    return key
+
+
+def _keys_create(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    if not account:
+        print("openscout: --account must not be blank", file=sys.stderr)
+        return 2
+    store = _open(settings)
+    try:
+        key = _create_key(store, account, options.name)
+    finally:
+        store.close()
+    print(f"Created a key for account {account!r}. It is shown only this once:")
+    print(key)
+    return 0
+
+
+def _keys_list(settings: Settings, _options: argparse.Namespace) -> int:
+    store = _open(settings)
+    try:
+        with store.reading() as transaction:
+            listed = transaction.list_keys()
+    finally:
+        store.close()
+    if not listed:
+        print("No keys yet: `openscout keys create` makes one.")
+        return 0
+    print(f"{'ID':>4}  {'KEY':<8}  {'ACCOUNT':<16}  {'CREATED':<20}  {'STATUS':<28}  NAME")
+    for key in listed:
+        status = "revoked " + _when(key.revoked_at) if key.revoked_at else "live"
+        print(
+            f"{key.id:>4}  {key.prefix + '…':<8}  {key.account:<16}  {_when(key.created_at):<20}"
+            f"  {status:<28}  {key.name or ''}"
+        )
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _keys_revoke(settings: Settings, options: argparse.Namespace) -> int:
+    store = _open(settings)
+    try:
+        with store.writing() as transaction:
+            revoked = transaction.revoke_key(options.key_id, datetime.now(UTC))
+    finally:
+        store.close()
+    if not revoked:
+        print(f"openscout: no live key with id {options.key_id}", file=sys.stderr)
+        return 1
+    print(f"Revoked key {options.key_id}; requests with it get 401 from now on.")
+    return 0
+
+
+def _db_upgrade(settings: Settings, _options: argparse.Namespace) -> int:
+    store = _open(settings, migrate=False)
+    try:
+        before = schema.current_revision(store)
+        schema.upgrade(store)
+        after = schema.current_revision(store)
+    finally:
+        store.close()
+    if before == after:
+        print(f"The database is up to date (schema {after}).")
+    else:
+        print(f"Migrated the database from schema {before or 'none'} to {after}.")
+    return 0
+
+
+def _db_check(settings: Settings, _options: argparse.Namespace) -> int:
+    store = _open(settings, migrate=False)
+    try:
+        current, head = schema.current_revision(store), schema.head_revision()
+        differences = schema.drift(store) if current == head else []
+    finally:
+        store.close()
+    if current != head:
+        print(f"The database is at schema {current or 'none'}; the code expects {head}.")
+        print("Run `openscout db upgrade`.")
+        return 1
+    if differences:
+        print("The migrated schema differs from the code's tables:")
+        for difference in differences:
+            print(f"  {difference}")
+        return 1
+    print(f"The database schema matches the code (schema {head}).")
+    return 0

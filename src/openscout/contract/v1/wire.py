@@ -1,0 +1,225 @@
+"""Every Help Scout v1 name, shape and message in one place: field names, enums, limits,
+envelopes, error bodies and paths (spec §2-§8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import msgspec
+
+from openscout.domain.customers import Collection
+from openscout.domain.errors import Problem, Reason
+
+# --- paths (§1) --------------------------------------------------------------------------
+
+CUSTOMERS_PATH: Final = "/v1/customers.json"
+CUSTOMER_PATH: Final = "/v1/customers/{customer_id:int}.json"
+
+
+def customer_location(base_url: str, customer_id: int) -> str:
+    """The `Location` of a created customer: plural `customers`, ending in `/{id}.json` (§9.4)."""
+    return f"{base_url.rstrip('/')}/v1/customers/{customer_id}.json"
+
+
+# --- names ------------------------------------------------------------------------------
+
+#: Wire name of each customer field that v1 writes (§10.1), mapped to the domain's name.
+WRITABLE_FIELDS: Final[Mapping[str, str]] = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "organization": "organization",
+    "jobTitle": "job_title",
+    "background": "background",
+}
+
+#: Wire name of each entry collection (§10.3).
+COLLECTIONS: Final[Mapping[str, Collection]] = {
+    "emails": Collection.EMAILS,
+    "phones": Collection.PHONES,
+    "chats": Collection.CHATS,
+    "socialProfiles": Collection.SOCIAL_PROFILES,
+    "websites": Collection.WEBSITES,
+}
+COLLECTION_NAMES: Final[Mapping[Collection, str]] = {c: n for n, c in COLLECTIONS.items()}
+
+#: The key that carries an entry's label in each collection (§8.2); websites have none.
+LABEL_KEYS: Final[Mapping[Collection, str | None]] = {
+    Collection.EMAILS: "location",
+    Collection.PHONES: "location",
+    Collection.CHATS: "type",
+    Collection.SOCIAL_PROFILES: "type",
+    Collection.WEBSITES: None,
+}
+
+#: The noun used in "The specified <noun> is not valid" for each collection.
+ENTRY_NOUNS: Final[Mapping[str, str]] = {
+    "emails": "email",
+    "phones": "phone",
+    "chats": "chat",
+    "social_profiles": "social profile",
+    "websites": "website",
+    "address": "address",
+}
+
+#: Wire name of each address field (§8.2); `postcalCode` is accepted on input as an alias (§10.5).
+ADDRESS_FIELDS: Final[Mapping[str, str]] = {
+    "lines": "lines",
+    "city": "city",
+    "state": "state",
+    "postalCode": "postal_code",
+    "country": "country",
+}
+POSTAL_CODE_ALIAS: Final = "postcalCode"
+
+_WIRE_NAMES: Final[Mapping[str, str]] = {
+    **{domain: wire for wire, domain in WRITABLE_FIELDS.items()},
+    **{domain: wire for wire, domain in ADDRESS_FIELDS.items()},
+    **{c.value: wire for wire, c in COLLECTIONS.items()},
+}
+
+# --- enums (§8.3) -------------------------------------------------------------------------
+
+PHOTO_TYPES: Final = frozenset(
+    {"unknown", "gravatar", "twitter", "facebook", "googleprofile", "googleplus", "linkedin"}
+)
+GENDERS: Final = frozenset({"male", "female", "unknown"})
+LABELS: Final[Mapping[Collection, frozenset[str]]] = {
+    Collection.EMAILS: frozenset({"work", "home", "other"}),
+    Collection.PHONES: frozenset({"home", "work", "mobile", "fax", "pager", "other"}),
+    Collection.CHATS: frozenset(
+        {"aim", "gtalk", "icq", "xmpp", "msn", "skype", "yahoo", "qq", "other"}
+    ),
+    Collection.SOCIAL_PROFILES: frozenset(
+        {
+            "twitter",
+            "facebook",
+            "linkedin",
+            "aboutme",
+            "google",
+            "googleplus",
+            "tungleme",
+            "quora",
+            "foursquare",
+            "youtube",
+            "flickr",
+            "other",
+        }
+    ),
+    Collection.WEBSITES: frozenset(),
+}
+#: Input spellings taken as another value: the Java client writes `xmmp` for `xmpp` (§8.3).
+LABEL_ALIASES: Final[Mapping[str, str]] = {"xmmp": "xmpp"}
+
+# --- limits (§2, §8.5) ------------------------------------------------------------------
+
+MAX_BODY_BYTES: Final = 100 * 1024
+MAX_LENGTHS: Final[Mapping[str, int]] = {
+    "first_name": 40,
+    "last_name": 40,
+    "organization": 60,
+    "job_title": 60,
+    "background": 200,
+}
+#: Entry values and address fields: v1 documents no limit; see docs/decisions.md.
+MAX_ENTRY_LENGTH: Final = 255
+PAGE_SIZE: Final = 50
+
+# --- values ----------------------------------------------------------------------------
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC, whole seconds, trailing Z: `2012-07-23T12:34:12Z` (§2)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def item(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The single-item envelope (§5)."""
+    return {"item": body}
+
+
+def collection(page: int, pages: int, count: int, items: list[Any]) -> dict[str, Any]:
+    """The collection envelope (§5)."""
+    return {"page": page, "pages": pages, "count": count, "items": items}
+
+
+# --- errors (§7) -----------------------------------------------------------------------
+
+NOT_FOUND: Final = "The requested resource was not found."
+MALFORMED: Final = "The request was not formatted correctly"
+INVALID: Final = "Input could not be validated"
+UNAUTHORIZED: Final = "Invalid API Key"
+EMAIL_TAKEN: Final = "A customer with this email address already exists"
+TOO_LARGE: Final = "The request is too large"
+UNAVAILABLE: Final = "The service is temporarily unavailable"
+SERVER_ERROR: Final = "An unexpected error occurred"
+WWW_AUTHENTICATE: Final = 'Basic realm="Help Scout API"'
+
+_MESSAGES: Final[Mapping[Reason, str]] = {
+    Reason.REQUIRED: "Value is required",
+    Reason.INVALID: "Value is not valid",
+    Reason.TOO_LONG: "Value is too long",
+    Reason.NOT_AN_EMAIL: "Value is not a valid email address",
+    Reason.DUPLICATE_ENTRY: "Value is already an entry of this customer",
+    Reason.MALFORMED: "Value is not valid",
+}
+
+
+def route_not_found(path: str) -> str:
+    """The message for an unknown path or an unsupported method (§7, §9.7)."""
+    return f"The specified resource was not found: '{path}'"
+
+
+def error_body(code: int, message: str) -> dict[str, Any]:
+    """`{"code", "error"}`: what every client reads (§7)."""
+    return {"code": code, "error": message}
+
+
+def rate_limited_body() -> dict[str, Any]:
+    """The 429 body: a superset that every known client parses (§4)."""
+    message = "API rate limit exceeded"
+    return {"code": 429, "error": message, "message": message}
+
+
+def validation_body(problems: Iterable[Problem]) -> dict[str, Any]:
+    """A 400 listing every problem of the request (§7)."""
+    return {
+        "code": 400,
+        "error": INVALID,
+        "validationErrors": [
+            {
+                "property": property_name(problem.path),
+                "value": render_value(problem.value),
+                "message": message(problem),
+            }
+            for problem in problems
+        ],
+    }
+
+
+def property_name(path: tuple[str, ...]) -> str:
+    """Domain path to v1 property: ("address", "postal_code") → `address:postalCode` (§7)."""
+    return ":".join(_WIRE_NAMES.get(part, part) for part in path)
+
+
+def message(problem: Problem) -> str:
+    if problem.reason is Reason.UNKNOWN_ENTRY:
+        return f"The specified {ENTRY_NOUNS.get(problem.path[0], problem.path[0])} is not valid"
+    return _MESSAGES[problem.reason]
+
+
+def render_value(value: object) -> str | None:
+    """The offending input as a string; null when missing or blank (§7)."""
+    match value:
+        case None:
+            return None
+        case str():
+            return value if value.strip() else None
+        case bool():
+            return "true" if value else "false"
+        case int() | float():
+            return str(value)
+        case _:
+            return msgspec.json.encode(value).decode()

@@ -1,0 +1,1 @@
+"""The HTTP side: an ASGI app (Starlette) around the service layer."""
