@@ -9,6 +9,7 @@ overwriting each other (docs/concurrency.md).
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -152,11 +153,14 @@ class SqlTransaction:
 
     def account_for_key(self, key_hash: str) -> int | None:
         row = self.connection.execute(
-            select(api_keys.c.account_id).where(
+            select(api_keys.c.account_id, api_keys.c.key_hash).where(
                 api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
             )
         ).first()
-        return None if row is None else int(row.account_id)
+        # The index finds the row; the final comparison takes the same time whatever differs.
+        if row is None or not hmac.compare_digest(row.key_hash, key_hash):
+            return None
+        return int(row.account_id)
 
     def create_key(
         self, account: str, name: str | None, key_hash: str, prefix: str, now: datetime
