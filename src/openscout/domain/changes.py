@@ -136,12 +136,15 @@ def apply_entry_changes(
       any other id is a problem (it may be another customer's, and that one must stay untouched).
     - A removal wins over an update of the same entry, whatever their order.
     - Entries keep their order (creation order); new entries come last.
+    Removals apply first, then updates, then additions, each kind in the order given: so the
+    result never depends on how a client interleaved them, and an added value is compared with
+    what the other instructions leave (re-adding a removed or renamed value keeps it).
     Problems are appended to `problems`; the returned tuple is meaningful only when none were.
     """
     known = {entry.id for entry in current}
     entries = list(current)
     removed: set[int] = set()
-    for change in changes:
+    for change in sorted(changes, key=_kind):
         match change:
             case RemoveEntry(entry_id):
                 if entry_id not in known:
@@ -181,6 +184,17 @@ def apply_entry_changes(
             )
         seen.add(key)
     return tuple(entries)
+
+
+def _kind(change: EntryChange) -> int:
+    """The rank of a change in `apply_entry_changes`: removals, then updates, then additions."""
+    match change:
+        case RemoveEntry():
+            return 0
+        case UpdateEntry():
+            return 1
+        case AddEntry():
+            return 2
 
 
 def _updated(entry: Entry, value: str | None, label: str | None) -> Entry:

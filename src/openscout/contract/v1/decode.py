@@ -94,9 +94,11 @@ class _Reader:
         fields: dict[str, str | None] = {}
         for wire_name, name in wire.WRITABLE_FIELDS.items():
             value = document.get(wire_name)
-            required = self.is_create and name in ("first_name", "last_name")
+            # Names are required on create; on update they may be left out (or null), but a
+            # blank one is still "missing", not a way to clear it (spec §8.5, §10.2).
+            required = name in wire.REQUIRED_FIELDS
             if value is None:
-                if required:
+                if required and self.is_create:
                     self.problem((name,), None, Reason.REQUIRED)
                 continue
             text = self.text((name,), value, wire.MAX_LENGTHS[name])
@@ -161,7 +163,8 @@ class _Reader:
         if self.is_create:
             # On create every entry is new: an id is ignored, a negative one skips the entry.
             raw_id = raw.get("id")
-            entry_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else 0
+            is_negative = isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id < 0
+            entry_id = -1 if is_negative else 0
         else:
             maybe_id = self.entry_id((name, "id"), raw.get("id"))
             if maybe_id is None:

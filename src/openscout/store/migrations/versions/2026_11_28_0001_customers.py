@@ -64,6 +64,7 @@ def upgrade() -> None:
             name="fk_customers_account_id_accounts",
             ondelete="CASCADE",
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_customers_account_created", "customers", ["account_id", "created_at", "id"])
     op.create_table(
@@ -85,6 +86,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.UniqueConstraint("customer_id", name="uq_addresses_customer_id"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "entries",
@@ -108,6 +110,7 @@ def upgrade() -> None:
             name="fk_entries_customer_id_customers",
             ondelete="CASCADE",
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_entries_customer", "entries", ["customer_id", "id"])
     op.create_index(
