@@ -1,0 +1,168 @@
+"""Request ids and the access log: every response carries its request's id in `Correlation-Id`
+(spec §2), and each request can be logged as one line of JSON.
+
+A line holds the time, the request id, method, path (never the query string), status, duration
+in milliseconds and the account id; never a key, a header or a body. It is written after the
+response has gone out, by a thread of its own (`log_to`), so a slow terminal or pipe never holds
+up a request.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import logging.handlers
+import queue
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, TextIO
+
+import anyio.to_thread
+import msgspec
+from anyio import CapacityLimiter
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openscout import keys
+from openscout.contract.v1 import wire
+from openscout.http.auth import api_key
+from openscout.http.openapi import OPENAPI_PATH
+from openscout.store.base import Store
+
+log = logging.getLogger("openscout.access")
+
+_SCOPE_KEY: Final = "openscout.request"
+_CORRELATION_ID: Final = wire.CORRELATION_ID.lower().encode()
+#: Paths are cut to this many characters in the log.
+_MAX_PATH: Final = 1000
+#: Keys whose account the log remembers, per process.
+_REMEMBERED_KEYS: Final = 4096
+#: Paths under /v1/ served without a key: never counted, their accounts never looked up.
+_OPEN_PATHS: Final = frozenset({OPENAPI_PATH})
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What the middlewares learn about a request: its id, and the account of its key."""
+
+    request_id: str
+    account_id: int | None = None
+
+
+def request_info(scope: Scope) -> RequestInfo | None:
+    info: RequestInfo | None = scope.get(_SCOPE_KEY)
+    return info
+
+
+def is_api_path(path: str) -> bool:
+    """Paths of the v1 API, where a key names an account (served or not: an unknown v1 path is
+    an API request too, answered 404)."""
+    return path.startswith("/v1/") and path not in _OPEN_PATHS
+
+
+class KnownAccounts:
+    """The account of a key, for the log line of a request that nothing else looked it up for
+    (rate limits off). A key never changes account, so the answer is remembered."""
+
+    def __init__(self, store: Store, threads: CapacityLimiter) -> None:
+        self.store = store
+        self.threads = threads
+        self.known: OrderedDict[str, int] = OrderedDict()
+
+    async def account_of(self, key: str) -> int | None:
+        key_hash = keys.hash_key(key)
+        if key_hash in self.known:
+            self.known.move_to_end(key_hash)
+            return self.known[key_hash]
+        account = await anyio.to_thread.run_sync(self._look_up, key_hash, limiter=self.threads)
+        if account is not None:
+            self.known[key_hash] = account
+            while len(self.known) > _REMEMBERED_KEYS:
+                self.known.popitem(last=False)
+        return account
+
+    def _look_up(self, key_hash: str) -> int | None:
+        with self.store.reading() as transaction:
+            return transaction.account_for_key(key_hash)
+
+
+class AccessLog:
+    """ASGI middleware: a request id for every request, sent back as `Correlation-Id`, and a
+    log line for every request when `accounts` is given (None: no log)."""
+
+    def __init__(self, app: ASGIApp, accounts: KnownAccounts | None) -> None:
+        self.app = app
+        self.accounts = accounts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        info = RequestInfo(uuid.uuid4().hex)
+        scope[_SCOPE_KEY] = info
+        status = 500  # what the client gets when the app fails before answering
+        finished: float | None = None
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, finished
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (_CORRELATION_ID, info.request_id.encode()),
+                ]
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = time.perf_counter()
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.accounts is not None:
+                ended = finished if finished is not None else time.perf_counter()
+                await self._log(scope, info, status, (ended - started) * 1000)
+
+    async def _log(self, scope: Scope, info: RequestInfo, status: int, duration: float) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        account = info.account_id
+        if account is None and status != 401 and is_api_path(scope["path"]):
+            key = api_key(Request(scope))
+            if key is not None and self.accounts is not None:
+                try:
+                    account = await self.accounts.account_of(key)
+                except Exception:  # the line goes out without it
+                    account = None
+        line: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "request_id": info.request_id,
+            "method": scope["method"],
+            "path": scope["path"][:_MAX_PATH],
+            "status": status,
+            "duration_ms": round(duration, 3),
+            "account_id": account,
+        }
+        log.info(msgspec.json.encode(line).decode())
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+def log_to(stream: TextIO) -> None:
+    """Write the access log to `stream`, one line per request, from a thread of its own."""
+    global _listener
+    if _listener is not None:
+        return
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    _listener = logging.handlers.QueueListener(lines, handler)
+    _listener.start()
+    atexit.register(_listener.stop)
+    log.addHandler(logging.handlers.QueueHandler(lines))
+    log.setLevel(logging.INFO)
+    log.propagate = False

@@ -1,0 +1,105 @@
+"""The v1 OpenAPI document as JSON at `/v1/openapi.json`, and a page to read it at `/docs`.
+
+The document is kept as YAML beside the v1 contract (`contract/v1/openapi.yaml`) and converted
+once, when the app is made. The page is Swagger UI, served from the static files of the
+`swagger-ui-py` package: nothing is fetched from elsewhere, so it works without internet.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Route
+
+from openscout.http.errors import route_not_found
+
+OPENAPI_PATH: Final = "/v1/openapi.json"
+DOCS_PATH: Final = "/docs"
+ASSETS_PATH: Final = "/docs/static/{name}"
+
+#: The Swagger UI files the page uses, and their media types.
+_ASSETS: Final = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+#: Relative URLs throughout: the page keeps working behind a proxy that adds a path prefix.
+_PAGE: Final = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>openscout: the Help Scout Mailbox API v1 (customers)</title>
+  <link rel="stylesheet" href="docs/static/swagger-ui.css">
+  <link rel="icon" type="image/png" href="docs/static/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="docs/static/swagger-ui-bundle.js"></script>
+  <script src="docs/static/openscout-docs.js"></script>
+</body>
+</html>
+"""
+_START: Final = """window.ui = SwaggerUIBundle({
+  url: "v1/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+});
+"""
+#: No inline scripts and nothing from elsewhere (Swagger UI sets inline styles itself).
+_PAGE_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document of v1, read from the YAML in the package."""
+    text = resources.files("openscout.contract.v1").joinpath("openapi.yaml").read_text("utf-8")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def routes() -> list[Route]:
+    """The document and the page; the JSON is made here, once."""
+    body = json.dumps(document(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def openapi(_request: Request) -> Response:
+        return Response(body, media_type="application/json; charset=utf-8")
+
+    async def docs(_request: Request) -> Response:
+        return HTMLResponse(_PAGE, headers=_PAGE_HEADERS)
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
+        if name == "openscout-docs.js":
+            return Response(_START, media_type="text/javascript; charset=utf-8", headers=headers)
+        if name not in _ASSETS:
+            return route_not_found(request, LookupError(name))
+        return FileResponse(_swagger_ui() / name, media_type=_ASSETS[name], headers=headers)
+
+    return [
+        Route(OPENAPI_PATH, openapi, methods=["GET"]),
+        Route(DOCS_PATH, docs, methods=["GET"]),
+        Route(ASSETS_PATH, asset, methods=["GET"]),
+    ]
+
+
+@cache
+def _swagger_ui() -> Path:
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing: reinstall openscout")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"

@@ -1,0 +1,292 @@
+"""The OpenAPI document of v1: a valid OpenAPI 3.1 document, served as JSON at
+/v1/openapi.json, readable at /docs without anything from elsewhere, describing every route the
+server serves and nothing it does not, with the names, enums, limits and messages the code uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from openscout.config import Settings
+from openscout.contract.v1 import wire
+from openscout.http import app as http_app
+from openscout.http import openapi
+from openscout.http.app import create_app
+from openscout.store.sql import SqlStore
+from tests.contract.conftest import Contract
+from tests.helpers import ADDRESS_KEYS, CORS, FULL_KEYS, JSON, route_not_found
+
+DOCUMENT = openapi.document()
+SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+#: Routes that are not part of v1: the document itself and the page that shows it, and the
+#: testing toolkit's control API.
+UNDESCRIBED = {openapi.OPENAPI_PATH, openapi.DOCS_PATH, openapi.ASSETS_PATH}
+TOOLKIT_PREFIX = "/_openscout/"
+
+
+def template(path: str) -> str:
+    """A path with its parameters unnamed: Starlette's `{customer_id:id}` and OpenAPI's `{id}`
+    alike become `{}`."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def starlette_of(app: Any) -> Starlette:
+    """The Starlette app inside the middlewares (each keeps the app it wraps as `.app`)."""
+    for _ in range(20):
+        if isinstance(app, Starlette):
+            return app
+        app = app.app
+    raise AssertionError("no Starlette app inside the middlewares")
+
+
+def served_routes(store: SqlStore) -> set[tuple[str, str]]:
+    """(method, path template) of every route the app serves, HEAD left out: Starlette answers
+    it for every GET route, as HTTP asks."""
+    app = starlette_of(create_app(Settings(), store))
+    routes: set[tuple[str, str]] = set()
+    for route in app.routes:
+        assert isinstance(route, Route), f"not a plain route: {route!r}"
+        if route.path in UNDESCRIBED or route.path.startswith(TOOLKIT_PREFIX):
+            continue
+        routes |= {
+            (method, template(route.path)) for method in route.methods or () if method != "HEAD"
+        }
+    return routes
+
+
+def described_routes() -> set[tuple[str, str]]:
+    return {
+        (method.upper(), template(path))
+        for path, item in DOCUMENT["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+# -- the document
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    assert DOCUMENT["openapi"] == "3.1.0"
+    errors = [
+        f"{list(e.instance_path)}: {e.message}"
+        for e in jsonschema_rs.validator_for(OPENAPI_31).iter_errors(DOCUMENT)
+    ]
+    assert errors == []
+
+
+def test_every_schema_in_it_is_valid_json_schema() -> None:
+    dialect = "https://json-schema.org/draft/2020-12/schema"
+    for name, schema in SCHEMAS.items():
+        assert isinstance(schema, dict), name
+        jsonschema_rs.meta.validate({"$schema": dialect, **schema})
+
+
+def test_every_reference_in_it_resolves() -> None:
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref":
+                    yield value
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    for reference in walk(DOCUMENT):
+        assert reference.startswith("#/"), reference
+        target: Any = DOCUMENT
+        for part in reference[2:].split("/"):
+            assert part in target, reference
+            target = target[part]
+
+
+def test_the_server_serves_it_as_json(contract: Contract, anonymous_contract: httpx.Client) -> None:
+    response = anonymous_contract.get(openapi.OPENAPI_PATH)  # no key needed
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    assert response.json() == DOCUMENT
+    for name, value in CORS.items():
+        assert response.headers[name] == value
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["correlation-id"])
+    assert anonymous_contract.get(openapi.OPENAPI_PATH).content == response.content
+
+
+# -- routes
+
+
+def test_every_route_served_is_described_and_every_route_described_is_served(
+    contract: Contract,
+) -> None:
+    served = served_routes(contract.server.store)
+    described = described_routes()
+    assert served - described == set(), "served but not described"
+    assert described - served == set(), "described but not served"
+    # The v1 surface of spec §1, and the health check.
+    assert described == {
+        ("GET", "/v1/customers.json"),
+        ("POST", "/v1/customers.json"),
+        ("GET", "/v1/customers/{}.json"),
+        ("PUT", "/v1/customers/{}.json"),
+        ("GET", "/v1/mailboxes/{}/customers.json"),
+        ("GET", "/v1/search/customers.json"),
+        ("GET", "/healthz"),
+    }
+
+
+def test_every_described_operation_answers_over_http(contract: Contract) -> None:
+    """Not one of them is the 404 of a path the server does not serve."""
+    with contract.client() as http:
+        for method, path in sorted(described_routes()):
+            concrete = path.replace("{}", "1")
+            response = http.request(method, concrete, json={"firstName": "Vera"})
+            assert response.status_code != 405
+            if response.status_code == 404:
+                assert response.json()["error"] != route_not_found(concrete), (method, path)
+
+
+def test_routes_it_does_not_describe_are_not_served(contract: Contract) -> None:
+    with contract.client() as http:
+        for method, path in [("DELETE", "/v1/customers/1.json"), ("GET", "/v1/mailboxes.json")]:
+            assert path not in DOCUMENT["paths"] or method.lower() not in DOCUMENT["paths"][path]
+            response = http.request(method, path)
+            assert response.status_code == 404
+            assert response.json()["error"] == route_not_found(path)
+
+
+# -- the page
+
+
+def test_the_docs_page_shows_the_document_with_files_served_here(
+    anonymous_contract: httpx.Client,
+) -> None:
+    page = anonymous_contract.get(openapi.DOCS_PATH)
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text  # no inline script: the policy forbids them
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
+    linked = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sorted(linked) == [
+        "docs/static/favicon-32x32.png",
+        "docs/static/openscout-docs.js",
+        "docs/static/swagger-ui-bundle.js",
+        "docs/static/swagger-ui.css",
+    ]
+    script, style = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
+    types = {".png": "image/png", ".js": script, ".css": style}
+    for relative in linked:
+        asset = anonymous_contract.get(f"/{relative}")
+        assert asset.status_code == 200, relative
+        assert asset.headers["content-type"] == types[relative[relative.rindex(".") :]]
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        assert asset.content
+    start = anonymous_contract.get("/docs/static/openscout-docs.js").text
+    assert 'url: "v1/openapi.json"' in start
+    assert "SwaggerUIBundle" in anonymous_contract.get("/docs/static/swagger-ui-bundle.js").text
+
+
+def test_only_the_pages_own_files_are_served(anonymous_contract: httpx.Client) -> None:
+    for name in ("swagger-editor.js", "index.html", "..%2F__init__.py", "LICENSE"):
+        response = anonymous_contract.get(f"/docs/static/{name}")
+        assert response.status_code == 404
+
+
+# -- the document says what the code does
+
+
+def enum_of(name: str) -> set[Any]:
+    return set(SCHEMAS[name]["enum"])
+
+
+def test_its_enums_are_the_contracts() -> None:
+    assert enum_of("Gender") == set(wire.GENDERS)
+    assert enum_of("PhotoType") == set(wire.PHOTO_TYPES) | {None}
+    for schema, collection in [
+        ("EmailLocation", "emails"),
+        ("PhoneLocation", "phones"),
+        ("ChatType", "chats"),
+        ("SocialProfileType", "socialProfiles"),
+    ]:
+        assert enum_of(schema) == set(wire.LABELS[wire.COLLECTIONS[collection]]), schema
+
+
+def test_its_shapes_are_the_spec_shapes() -> None:
+    full = SCHEMAS["Customer"]
+    assert tuple(full["required"]) == FULL_KEYS == tuple(full["properties"])
+    listed = SCHEMAS["CustomerListItem"]
+    assert tuple(listed["required"]) == FULL_KEYS[:13] == tuple(listed["properties"])
+    searched = SCHEMAS["SearchCustomer"]
+    expected = (*FULL_KEYS[:4], "emails", *FULL_KEYS[4:13])
+    assert tuple(searched["required"]) == expected == tuple(searched["properties"])
+    assert tuple(SCHEMAS["Address"]["required"]) == ADDRESS_KEYS
+    for name, label in [("Email", "location"), ("Phone", "location"), ("Chat", "type")]:
+        assert SCHEMAS[name]["required"] == ["id", "value", label]
+    assert SCHEMAS["Website"]["required"] == ["id", "value"]
+    for name in ("Customer", "CustomerListItem", "SearchCustomer", "Address", "Email"):
+        assert SCHEMAS[name]["additionalProperties"] is False, name
+    assert SCHEMAS["CustomerListPage"]["required"] == ["page", "pages", "count", "items"]
+    assert SCHEMAS["CustomerListPage"]["properties"]["items"]["maxItems"] == wire.PAGE_SIZE
+
+
+def test_its_limits_are_the_contracts() -> None:
+    written = SCHEMAS["CustomerWrite"]["properties"]
+    for wire_name, name in wire.WRITABLE_FIELDS.items():
+        assert written[wire_name]["maxLength"] == wire.MAX_LENGTHS[name], wire_name
+    assert SCHEMAS["EntryValue"]["maxLength"] == wire.MAX_ENTRY_LENGTH
+    page = DOCUMENT["components"]["parameters"]["page"]["schema"]
+    assert page["maximum"] == wire.MAX_PAGE
+    search = {
+        p.get("name"): p
+        for p in DOCUMENT["paths"]["/v1/search/customers.json"]["get"]["parameters"]
+    }
+    assert search["pageSize"]["schema"]["maximum"] == wire.PAGE_SIZE
+    assert {v.casefold() for v in search["sortField"]["schema"]["enum"]} == set(wire.SORT_FIELDS)
+    assert set(search["sortOrder"]["schema"]["enum"]) == set(wire.SORT_ORDERS)
+
+
+def test_its_messages_are_the_contracts() -> None:
+    def const(schema: str) -> Any:
+        return SCHEMAS[schema]["properties"]["error"]["const"]
+
+    assert const("Malformed") == wire.MALFORMED
+    assert const("ValidationFailed") == wire.INVALID
+    assert const("Unauthorized") == wire.UNAUTHORIZED
+    assert const("NotFound") == wire.NOT_FOUND
+    assert const("EmailTaken") == wire.EMAIL_TAKEN
+    assert const("TooLarge") == wire.TOO_LARGE
+    assert const("ServerError") == wire.SERVER_ERROR
+    assert const("Unavailable") == wire.UNAVAILABLE
+    limited = {key: value["const"] for key, value in SCHEMAS["RateLimited"]["properties"].items()}
+    assert limited == wire.rate_limited_body()
+    assert re.match(
+        SCHEMAS["RouteNotFound"]["properties"]["error"]["pattern"], route_not_found("/x")
+    )
+    assert re.match(
+        SCHEMAS["UnreadableQuery"]["properties"]["error"]["pattern"],
+        wire.unreadable_query(3, "why"),
+    )
+    headers = DOCUMENT["components"]["headers"]
+    assert headers["WWW-Authenticate"]["schema"]["const"] == wire.WWW_AUTHENTICATE
+    for name, value in http_app.CORS_HEADERS:
+        described = next(h for h in headers if h.lower() == name.decode())
+        assert headers[described]["schema"]["const"] == value.decode()
+    limits = wire.rate_limit_headers(200, 0, 12, 0)
+    assert set(limits) <= set(headers), set(limits) - set(headers)
+
+
+@pytest.fixture
+def anonymous_contract(contract: Contract) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=contract.server.url, timeout=30) as http:
+        yield http
