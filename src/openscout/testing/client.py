@@ -1,0 +1,315 @@
+"""`HelpScoutAccount`: one account of an openscout server, and its control API from Python.
+
+Every method is one call of the control API (docs/testing.md) over HTTP, made with the standard
+library alone, so the same handle works for a server in this process (`HelpScoutServer`) and
+for one started elsewhere with `openscout serve --control-api`.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: Where the control API is served.
+CONTROL_PREFIX = "/_openscout"
+#: Fixtures: a path to a JSON file, the JSON text as bytes, or the data itself.
+FixtureSource = str | os.PathLike[str] | bytes | list[Any] | Mapping[str, Any]
+
+
+@functools.cache
+def _opener() -> Any:
+    """urllib, loaded on first use (it takes a while to import), that never sends control
+    requests through a proxy named in the environment: test servers are on loopback."""
+    import urllib.request
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ControlError(Exception):
+    """The control API refused a request: its status and v1-shaped body (`code`, `error`, and
+    `validationErrors` for fixtures that do not validate)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body
+        detail = body.get("error") if isinstance(body, dict) else body
+        problems = body.get("validationErrors") if isinstance(body, dict) else None
+        if problems:
+            detail = f"{detail}: " + "; ".join(
+                f"{p.get('property')} {p.get('value')!r}: {p.get('message')}" for p in problems
+            )
+        super().__init__(f"{status} {detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request of the journal, as the server received it."""
+
+    seq: int
+    time: datetime
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: str
+    json: Any
+    status: int
+    #: The fault that answered or delayed it (`id`, `status`, `delayMs`, `processed`,
+    #: `handledStatus`), or None.
+    fault: Mapping[str, Any] | None
+    body_truncated: bool = False
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query parameters (the last value of a repeated one)."""
+        return dict(urllib.parse.parse_qsl(self.query, keep_blank_values=True))
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> RecordedRequest:
+        return cls(
+            seq=item["seq"],
+            time=_moment(item["time"]),
+            method=item["method"],
+            path=item["path"],
+            query=item["query"],
+            headers=item["headers"],
+            body=item["body"],
+            json=item["json"],
+            status=item["status"],
+            fault=item["fault"],
+            body_truncated=item["bodyTruncated"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A snapshot the server keeps of one account's customers (restore it with `restore`)."""
+
+    id: int
+    taken_at: datetime
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A queued fault: the next `remaining` matching requests get `status` after `delay_ms`."""
+
+    id: int
+    remaining: int
+    status: int | None
+    method: str | None
+    path: str | None
+    retry_after: int | None
+    delay_ms: int | None
+    processed: bool
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> Fault:
+        return cls(
+            item["id"],
+            item["remaining"],
+            item["status"],
+            item["method"],
+            item["path"],
+            item["retryAfter"],
+            item["delayMs"],
+            item["processed"],
+        )
+
+
+class HelpScoutAccount:
+    """An account of an openscout server with the control API on: its URL, its key, and the
+    control operations, each scoped to this account alone."""
+
+    def __init__(self, base_url: str, api_key: str, account: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        #: The account's name (as `openscout keys list` shows it).
+        self.account = account
+        self._authorization = "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode()
+
+    def __repr__(self) -> str:
+        return f"<HelpScoutAccount {self.account or '?'} at {self.base_url}>"
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """HTTP Basic credentials for httpx or requests: the key as user name (spec §3)."""
+        return (self.api_key, "X")
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server, e.g. `url("/v1/customers.json")`."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # -- accounts and data
+
+    def new_account(self) -> HelpScoutAccount:
+        """A new, empty account on the same server, with a key of its own."""
+        body = self._call("POST", "/accounts")
+        return HelpScoutAccount(self.base_url, body["apiKey"], body["account"])
+
+    def reset(self) -> int:
+        """Remove the account's customers and clear its journal, faults and clock (its keys and
+        snapshots stay); returns how many customers there were."""
+        removed: int = self._call("POST", "/reset")["removed"]
+        return removed
+
+    def load(self, source: FixtureSource) -> list[int]:
+        """Add fixture customers (a JSON file's path, its bytes, or the data: a list of
+        customers in v1's full or create shape); returns their ids, in order. All or none are
+        added; problems raise `ControlError` (400 listing each, 409 for a taken email)."""
+        if isinstance(source, bytes):
+            data = source
+        elif isinstance(source, str | os.PathLike):
+            data = Path(source).read_bytes()
+        else:
+            data = json.dumps(source).encode()
+        ids: list[int] = self._call("POST", "/fixtures", data)["ids"]
+        return ids
+
+    def snapshot(self) -> Snapshot:
+        """Keep the account's customers as they are now, on the server."""
+        return _snapshot(self._call("POST", "/snapshots"))
+
+    def restore(self, snapshot: Snapshot | int) -> None:
+        """Make the account's customers what they were at `snapshot`: the same ids, values and
+        timestamps; customers created since are gone."""
+        snapshot_id = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
+        self._call("POST", f"/snapshots/{snapshot_id}/restore")
+
+    def snapshots(self) -> list[Snapshot]:
+        return [_snapshot(item) for item in self._call("GET", "/snapshots")["snapshots"]]
+
+    def snapshot_customers(self, snapshot: Snapshot | int) -> list[dict[str, Any]]:
+        """The customers of a snapshot in v1's full shape (loadable as fixtures elsewhere)."""
+        snapshot_id = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
+        customers: list[dict[str, Any]] = self._call("GET", f"/snapshots/{snapshot_id}")[
+            "customers"
+        ]
+        return customers
+
+    def delete_snapshot(self, snapshot: Snapshot | int) -> None:
+        snapshot_id = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
+        self._call("DELETE", f"/snapshots/{snapshot_id}")
+
+    # -- the journal
+
+    def requests(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
+        """The account's requests, oldest first (the last 1,000), optionally only those with
+        this method and path."""
+        items = self._call("GET", "/requests")["requests"]
+        recorded = [RecordedRequest.from_json(item) for item in items]
+        return [
+            r
+            for r in recorded
+            if (method is None or r.method == method.upper()) and (path is None or r.path == path)
+        ]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    # -- faults
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int | None = 503,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+        delay_ms: int | None = None,
+        processed: bool = False,
+    ) -> Fault:
+        """Make the next `n` requests of the account (those with this method, and a path
+        matching `path`, which may hold `*` wildcards) wait `delay_ms`, then answer `status`:
+        429 (with `Retry-After`, 1 second unless `retry_after` says), 500 or 503, in v1's error
+        shape. `status=None` only delays them. With `processed`, the request is carried out
+        and only its answer is lost."""
+        body = {
+            "count": n,
+            "status": status,
+            "method": method,
+            "path": path,
+            "retryAfter": retry_after,
+            "delayMs": delay_ms,
+            "processed": processed,
+        }
+        return Fault.from_json(self._call("POST", "/faults", json.dumps(body).encode()))
+
+    def delay_next(
+        self, n: int = 1, *, delay_ms: int, method: str | None = None, path: str | None = None
+    ) -> Fault:
+        """Make the next `n` matching requests wait `delay_ms` before they are served."""
+        return self.fail_next(n, None, method=method, path=path, delay_ms=delay_ms)
+
+    def faults(self) -> list[Fault]:
+        """The faults still queued, in the order they apply."""
+        return [Fault.from_json(item) for item in self._call("GET", "/faults")["faults"]]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    # -- the clock
+
+    def now(self) -> datetime:
+        """The account's current time (what `createdAt` and `modifiedAt` would say)."""
+        return _moment(self._call("GET", "/clock")["now"])
+
+    def set_time(self, moment: datetime | str | None, *, frozen: bool = True) -> datetime:
+        """Set the account's clock to `moment` (a naive datetime is UTC): stopped there, or
+        running on from it with `frozen=False`. None: back to the server's clock."""
+        if isinstance(moment, datetime):
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            moment = aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = json.dumps({"now": moment, "frozen": frozen}).encode()
+        return _moment(self._call("PUT", "/clock", body)["now"])
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the account's clock on by `seconds`; returns the new time."""
+        body = json.dumps({"seconds": seconds}).encode()
+        return _moment(self._call("POST", "/clock/advance", body)["now"])
+
+    # -- plumbing
+
+    def _call(self, method: str, path: str, data: bytes | None = None) -> Any:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.base_url}{CONTROL_PREFIX}{path}",
+            data=data if data is not None else (b"" if method in ("POST", "PUT") else None),
+            method=method,
+            headers={
+                "Authorization": self._authorization,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+        )
+        try:
+            with _opener().open(request, timeout=60) as response:
+                payload = response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                raw = error.read()
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+            raise ControlError(error.code, body) from None
+        return json.loads(payload) if payload else None
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _snapshot(item: Mapping[str, Any]) -> Snapshot:
+    return Snapshot(item["id"], _moment(item["takenAt"]), item["count"])
