@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 from openscout import keys
 from openscout.config import Settings
@@ -80,10 +87,18 @@ def migrated_store(url: str) -> SqlStore:
 
 
 @contextmanager
-def running_server(store: SqlStore, settings: Settings | None = None) -> Iterator[Server]:
-    """Serve `store` with uvicorn on a free loopback port in a background thread."""
+def running_server(
+    store: SqlStore, settings: Settings | None = None, *, rate_limited: bool = False
+) -> Iterator[Server]:
+    """Serve `store` with uvicorn on a free loopback port in a background thread.
+
+    Rate limits are off unless `rate_limited` (tests send far more than 12 writes in 5 seconds
+    to one account), and so is the access log unless `settings` turn it on."""
     clock = Clock()
-    app = create_app(settings or Settings(), store, clock=clock)
+    settings = settings or Settings(access_log=False)
+    if not rate_limited:
+        settings = replace(settings, rate_limit=0)
+    app = create_app(settings, store, clock=clock)
     sock = socket.create_server(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -101,10 +116,162 @@ def running_server(store: SqlStore, settings: Settings | None = None) -> Iterato
         sock.close()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("db") / "openscout.db"
-    return f"sqlite:///{path}"
+# -- backends: every store and HTTP test runs on SQLite and on PostgreSQL
+
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL_VARIABLE = "OPENSCOUT_TEST_POSTGRES_URL"
+#: Where a developer's PostgreSQL usually answers (trust auth on loopback).
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _admin_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"{POSTGRES_URL_VARIABLE} must be a postgresql:// URL, not {url!r}")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+@functools.cache
+def _postgres() -> tuple[URL | None, str]:
+    """The admin URL of a reachable PostgreSQL (one that may create databases), or why not."""
+    url = _admin_url(os.environ.get(POSTGRES_URL_VARIABLE) or DEFAULT_POSTGRES_URL)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except sa_exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        shown = url.render_as_string(hide_password=True)
+        return None, f"PostgreSQL at {shown} cannot be reached ({reason})"
+    finally:
+        engine.dispose()
+    return url, ""
+
+
+def postgres_admin_url() -> URL:
+    """The PostgreSQL to test against; skips the test when there is none (fails when CI=true)."""
+    url, problem = _postgres()
+    if url is None:
+        if in_ci():
+            pytest.fail(f"{problem}; CI=true requires the PostgreSQL tests to run", pytrace=False)
+        pytest.skip(
+            f"PostgreSQL tests skipped: {problem}. To run them, set "
+            f"{POSTGRES_URL_VARIABLE}=postgresql://USER@HOST:PORT/DB (a role that may create "
+            "databases)"
+        )
+    return url
+
+
+def _admin(sql: str) -> None:
+    engine = create_engine(postgres_admin_url(), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database: a file in `directory`, or a PostgreSQL database made
+    for the occasion (`openscout_test_<random>`) and dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'openscout-{secrets.token_hex(4)}.db'}"
+        return
+    admin = postgres_admin_url()
+    name = f"openscout_test_{secrets.token_hex(6)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(drivername="postgresql", database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        # FORCE: a server process killed by a test may leave a connection behind for a moment.
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database per backend for the whole session (tests isolate by account)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: the test runs against PostgreSQL")
+    config.addinivalue_line(
+        "markers",
+        "stops_postgres: the test stops the local PostgreSQL server for a moment "
+        '(deselect with -m "not stops_postgres")',
+    )
+
+
+def backend_of(item: pytest.Item) -> str | None:
+    """`sqlite` or `postgresql` for a test parametrized by backend, else None."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for name in ("database_url", "backend"):
+        if name in callspec.params:
+            return str(callspec.params[name])
+    return None
+
+
+_notes: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL tests; without a PostgreSQL (and outside CI) leave them out, with one
+    line in the summary saying how to run them."""
+    on_postgres = [item for item in items if backend_of(item) == "postgresql"]
+    for item in on_postgres:
+        item.add_marker(pytest.mark.postgresql)
+    if not on_postgres or in_ci():
+        return
+    url, problem = _postgres()
+    if url is None:
+        config.hook.pytest_deselected(items=on_postgres)
+        items[:] = [item for item in items if backend_of(item) != "postgresql"]
+        _notes.append(
+            f"{len(on_postgres)} PostgreSQL tests skipped: {problem}. To run them, set "
+            f"{POSTGRES_URL_VARIABLE}=postgresql://USER@HOST:PORT/DB (a role that may create "
+            "databases)."
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for note in _notes:
+        terminalreporter.write_line(note, yellow=True)
+
+
+_passed: dict[str, int] = dict.fromkeys(BACKENDS, 0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    backend = backend_of(item)
+    if backend is not None and report.when == "call" and report.passed:
+        _passed[backend] += 1
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI, a run whose SQLite tests passed but no PostgreSQL test did is a failure."""
+    if in_ci() and _passed["sqlite"] and not _passed["postgresql"]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        _notes.append(
+            f"FAILED: no PostgreSQL test ran; CI=true requires them ({POSTGRES_URL_VARIABLE} "
+            "selects the server)."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -143,4 +310,13 @@ def client(server: Server, account: Account) -> Iterator[httpx.Client]:
 @pytest.fixture
 def anonymous(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture
+def other_client(server: Server) -> Iterator[httpx.Client]:
+    """An HTTP client of the shared server for a second fresh account: one whose customers the
+    `client` must never see or touch."""
+    other = new_account(server.store)
+    with httpx.Client(base_url=server.url, auth=(other.key, "X"), timeout=10) as http:
         yield http

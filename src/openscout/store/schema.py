@@ -24,10 +24,11 @@ def _config() -> Config:
 
 
 def upgrade(store: SqlStore) -> None:
-    """Bring the database to the newest schema (idempotent)."""
+    """Bring the database to the newest schema (idempotent; safe when several processes start
+    on one database at once: they migrate one after another)."""
     config = _config()
-    with store.writing() as transaction:
-        config.attributes["connection"] = transaction.connection
+    with store.migrating() as connection:
+        config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
