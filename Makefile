@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test check fmt unit clean
+.PHONY: install serve test check fmt unit clean bench-list fuzz bench bench-peers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,31 @@ fmt: $(STAMP)
 
 test: check
 	$(PY) -m pytest -q
+
+# Page-1 latency of list and search at 10k and 1M customers (docs/performance.md). The seeded
+# databases are kept in build/bench/; the first run seeds them (several minutes).
+bench-list: $(STAMP)
+	$(PY) bench/list_search.py
+
+# Load benchmark of the v1 API with wrk, next to the framework and storage ceilings measured in
+# the same run (docs/performance.md): 10k and 1M customers on SQLite and PostgreSQL, under ten
+# minutes once the seeded databases exist in build/bench/ and PostgreSQL (the first run seeds
+# them). BENCH_QUICK=1: 1k and 10k customers, under two minutes. Installs wrk when missing.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) bench/run.py
+
+# The same PUT workload against openscout and json-server 0.17 (npm) at 1k and 10k customers.
+bench-peers: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm; }
+	$(PY) bench/peers.py
+
+# `make test` runs schemathesis and the decoder fuzzer with bounded examples and fixed seeds;
+# this runs them far longer, with a new seed each time (docs/hardening.md).
+fuzz: $(STAMP)
+	OPENSCOUT_SCHEMATHESIS_EXAMPLES=1000 OPENSCOUT_SCHEMATHESIS_SEED=$$(date +%s) \
+	OPENSCOUT_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/contract tests/hardening/test_decode_fuzz.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,16 +1,26 @@
-"""The `openscout` command: serve · keys create|list|revoke · db upgrade|check."""
+"""The `openscout` command: serve · keys create|list|revoke · db upgrade|check|seed."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from openscout import __version__, keys
-from openscout.config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
-from openscout.domain.errors import StoreUnavailable
+from openscout.config import (
+    DEFAULT_DATABASE_URL,
+    LOG_LEVELS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+from openscout.domain.errors import EmailTaken, StoreUnavailable
+from openscout.domain.search import Search
 from openscout.store import schema
 from openscout.store.sql import SqlStore
 
@@ -34,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             pool_size=getattr(options, "pool_size", None),
             public_url=getattr(options, "public_url", None),
             log_level=getattr(options, "log_level", None),
+            rate_limit=getattr(options, "rate_limit", None),
+            burst_limit=getattr(options, "burst_limit", None),
+            redis_url=getattr(options, "redis_url", None),
+            access_log=getattr(options, "access_log", None),
+            control_api=getattr(options, "control_api", None),
         )
         result: int = options.command(settings, options)
         return result
@@ -46,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if getattr(options, "debug", False):
             raise
-        print(f"openscout: {type(error).__name__}: {error} (--debug shows more)", file=sys.stderr)
+        # One line: driver messages run on with hints and SQL that --debug shows in full.
+        summary = (str(error).strip().splitlines() or [""])[0]
+        print(f"openscout: {type(error).__name__}: {summary} (--debug shows more)", file=sys.stderr)
         return 1
 
 
@@ -74,7 +91,41 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", help="base URL for Location headers (OPENSCOUT_PUBLIC_URL; the request's)"
     )
-    serve.add_argument("--log-level", help="debug, info, warning or error (OPENSCOUT_LOG_LEVEL)")
+    serve.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="debug, info, warning or error (OPENSCOUT_LOG_LEVEL; info)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=_not_negative,
+        metavar="N",
+        help="requests per minute per account, 0 for no rate limits (OPENSCOUT_RATE_LIMIT; 200)",
+    )
+    serve.add_argument(
+        "--burst-limit",
+        type=_not_negative,
+        metavar="N",
+        help="writes per 5 seconds per account, 0 for none (OPENSCOUT_BURST_LIMIT; 12)",
+    )
+    serve.add_argument(
+        "--redis-url",
+        help="keep rate-limit counts in this Redis, not the database (OPENSCOUT_REDIS_URL)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one JSON line per request on standard output (OPENSCOUT_ACCESS_LOG; on)",
+    )
+    serve.add_argument(
+        "--control-api",
+        action="store_true",
+        default=None,
+        help="for test suites: serve /_openscout/ to reset, seed, snapshot, read the requests "
+        "received, inject faults and set clocks (OPENSCOUT_CONTROL_API; off; docs/testing.md)",
+    )
     database_option(serve)
     serve.set_defaults(command=_serve)
 
@@ -107,7 +158,37 @@ def _parser() -> argparse.ArgumentParser:
     check = db_commands.add_parser("check", help="fail when the schema and the code disagree")
     database_option(check)
     check.set_defaults(command=_db_check)
+    seed = db_commands.add_parser(
+        "seed",
+        help="add N made-up, realistic customers to an account (for trials and benchmarks), "
+        "or the customers of a fixture file",
+    )
+    what = seed.add_mutually_exclusive_group(required=True)
+    what.add_argument("--customers", type=int, metavar="N", help="how many customers to add")
+    what.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="add the customers of this JSON file: v1's full or create shape (docs/testing.md)",
+    )
+    seed.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account they belong to, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    seed.add_argument(
+        "--seed", type=int, default=1, help="random seed: the same seed makes the same customers"
+    )
+    database_option(seed)
+    seed.set_defaults(command=_db_seed)
     return parser
+
+
+def _not_negative(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text} is below 0")
+    return number
 
 
 def _open(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -132,6 +213,10 @@ def _safe_url(url: str) -> str:
 def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     import uvicorn
 
+    if settings.control_api and settings.workers > 1:
+        # Its journal, faults, clocks and snapshots live in the memory of one process.
+        print("openscout: --control-api needs a single worker (--workers 1)", file=sys.stderr)
+        return 2
     store = _open(settings)
     try:
         with store.reading() as transaction:
@@ -145,11 +230,19 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         store.close()
     url = f"http://{_url_host(settings.host)}:{settings.port}"
     print(f"openscout {__version__} serving the Help Scout v1 API at {url}/v1/customers.json")
+    print(f"Its OpenAPI description: {url}/v1/openapi.json, to read at {url}/docs")
+    if settings.control_api:
+        print(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
     print(f"Database: {_safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
     for name, value in (
         ("DATABASE_URL", settings.database_url),
         ("POOL_SIZE", str(settings.pool_size)),
         ("PUBLIC_URL", settings.public_url or ""),
+        ("RATE_LIMIT", str(settings.rate_limit)),
+        ("BURST_LIMIT", str(settings.burst_limit)),
+        ("REDIS_URL", settings.redis_url or ""),
+        ("ACCESS_LOG", "true" if settings.access_log else "false"),
+        ("CONTROL_API", "true" if settings.control_api else "false"),
     ):
         os.environ[f"OPENSCOUT_{name}"] = value  # read again by each worker's app factory
     uvicorn.run(
@@ -161,7 +254,8 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
-        access_log=settings.log_level == "debug",
+        # uvicorn's own access line, with the query string, only when ours is off.
+        access_log=settings.log_level == "debug" and not settings.access_log,
         server_header=False,
     )
     return 0
@@ -265,4 +359,100 @@ def _db_check(settings: Settings, _options: argparse.Namespace) -> int:
             print(f"  {difference}")
         return 1
     print(f"The database schema matches the code (schema {head}).")
+    return 0
+
+
+#: Customers per INSERT batch, and per transaction: big enough to be fast, small enough that
+#: a SQLite write-ahead log or a PostgreSQL transaction stays a manageable size.
+_SEED_BATCH = 5_000
+_SEED_TRANSACTION = 50_000
+
+
+def _db_seed(settings: Settings, options: argparse.Namespace) -> int:
+    from openscout import seed
+
+    if options.from_file is not None:
+        return _seed_from(settings, options.from_file, options.account.strip())
+    total, account = options.customers, options.account.strip()
+    if total < 1 or not account:
+        print("openscout: --customers must be at least 1 and --account not blank", file=sys.stderr)
+        return 2
+    store = _open(settings)
+    started = time.monotonic()
+    try:
+        now = datetime.now(UTC)
+        with store.writing() as transaction:
+            account_id = transaction.ensure_account(account, now)
+            start = transaction.find_customers(account_id, Search(page_size=1)).count
+        made = seed.customers(total, now, start=start, seed=options.seed)
+        done = 0
+        while done < total:
+            with store.writing() as transaction:
+                for _ in range(0, min(_SEED_TRANSACTION, total - done), _SEED_BATCH):
+                    batch = list(itertools.islice(made, _SEED_BATCH))
+                    transaction.add_customers(account_id, batch)
+                    done += len(batch)
+            rate = done / max(time.monotonic() - started, 1e-9)
+            print(f"seeded {done:,} of {total:,} customers ({rate:,.0f}/s)", file=sys.stderr)
+        store.optimize()
+    except EmailTaken:
+        print(
+            f"openscout: an address made up for account {account!r} is taken there already; "
+            "nothing of that batch was written",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        store.close()
+    elapsed = time.monotonic() - started
+    print(f"Added {total:,} customers to account {account!r} in {elapsed:.1f} s.")
+    return 0
+
+
+def _seed_from(settings: Settings, path: str, account: str) -> int:
+    """`db seed --from FILE`: the fixture customers of a file, validated as create requests
+    are, all or none (docs/testing.md)."""
+    from openscout import sandbox
+    from openscout.contract.v1 import fixtures, wire
+    from openscout.domain.errors import Invalid, Malformed
+
+    if not account:
+        print("openscout: --account must not be blank", file=sys.stderr)
+        return 2
+    try:
+        loaded = fixtures.read_fixtures(Path(path).read_bytes())
+    except OSError as error:
+        print(f"openscout: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    except Malformed:
+        print(
+            f'openscout: {path} is not a JSON list of customers (or {{"customers": [...]}})',
+            file=sys.stderr,
+        )
+        return 2
+    store = _open(settings)
+    try:
+        now = datetime.now(UTC)
+        with store.writing() as transaction:
+            account_id = transaction.ensure_account(account, now)
+        ids = sandbox.load(store, account_id, loaded, now)
+    except Invalid as error:
+        print(f"openscout: {path}: nothing was added; these values are not valid:", file=sys.stderr)
+        for problem in error.problems:
+            value = wire.render_value(problem.value)
+            print(
+                f"  {wire.property_name(problem.path)} = {value!r}: {wire.message(problem)}",
+                file=sys.stderr,
+            )
+        return 1
+    except sandbox.FixtureEmailTaken as error:
+        print(
+            f"openscout: {path}: nothing was added; customers[{error.index}] has the email "
+            f"address {error.email!r}, which another customer of account {account!r} has",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        store.close()
+    print(f"Added {len(ids):,} customers from {path} to account {account!r}.")
     return 0

@@ -8,6 +8,12 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./openscout.db"
+#: What `--log-level` takes. Not uvicorn's `trace`: it logs whole requests, API keys included.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+#: Settings for which 0 is a meaningful value (it turns the limit off).
+_ZERO_ALLOWED = frozenset({"port", "rate_limit", "burst_limit"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 class SettingsError(ValueError):
@@ -24,6 +30,16 @@ class Settings:
     #: The base of `Location` headers; by default the URL the request came to.
     public_url: str | None = None
     log_level: str = "info"
+    #: Requests per minute per account, Help Scout's 200 (spec §4); 0 turns rate limits off.
+    rate_limit: int = 200
+    #: Writes (POST, PUT, DELETE) per 5 seconds per account, Help Scout's 12; 0: no burst limit.
+    burst_limit: int = 12
+    #: Keep the rate-limit counters in this Redis instead of the database.
+    redis_url: str | None = None
+    #: One JSON line per request on standard output.
+    access_log: bool = True
+    #: Serve the control API under /_openscout/ (for test suites only: docs/testing.md).
+    control_api: bool = False
 
     def with_options(self, **options: Any) -> Settings:
         """These settings with the options that were given (None means not given)."""
@@ -47,10 +63,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             except ValueError:
                 problems.append(f"{variable}={raw!r} is not a whole number")
                 continue
-            if number < (0 if setting.name == "port" else 1):
+            if number < (0 if setting.name in _ZERO_ALLOWED else 1):
                 problems.append(f"{variable}={raw!r} is too small")
                 continue
             values[setting.name] = number
+        elif setting.type == "bool":
+            if raw.strip().lower() not in _TRUE | _FALSE:
+                problems.append(f"{variable}={raw!r} is not true or false")
+                continue
+            values[setting.name] = raw.strip().lower() in _TRUE
+        elif setting.name == "log_level":
+            if raw.strip().lower() not in LOG_LEVELS:
+                problems.append(f"{variable}={raw!r} is not one of {', '.join(LOG_LEVELS)}")
+                continue
+            values[setting.name] = raw.strip().lower()
         else:
             values[setting.name] = raw
     if problems:

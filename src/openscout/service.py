@@ -7,7 +7,8 @@ from datetime import datetime
 from openscout import keys
 from openscout.domain.changes import CustomerPatch, apply_patch, new_customer
 from openscout.domain.customers import Collection, Customer
-from openscout.domain.errors import CustomerNotFound, EmailTaken, Unauthorized
+from openscout.domain.errors import CustomerNotFound, EmailTaken, MailboxNotFound, Unauthorized
+from openscout.domain.search import Found, Search
 from openscout.store.base import Store, Transaction
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
@@ -49,6 +50,28 @@ def update_customer(
             return current
         _check_emails_free(transaction, account, updated, besides=current)
         return transaction.save_customer(account, current, updated)
+
+
+def list_customers(store: Store, api_key: str | None, search: Search) -> Found:
+    """A page of the account's customers meeting `search` (list shape: no entries loaded)."""
+    with store.reading() as transaction:
+        account = _account(transaction, api_key)
+        return transaction.find_customers(account, search)
+
+
+def search_customers(store: Store, api_key: str | None, search: Search) -> Found:
+    """A page of the account's customers meeting `search`, with their email addresses."""
+    with store.reading() as transaction:
+        account = _account(transaction, api_key)
+        return transaction.find_customers(account, search, with_emails=True)
+
+
+def list_mailbox_customers(store: Store, api_key: str | None, mailbox_id: int, page: int) -> Found:
+    """The customers with conversations in a mailbox. openscout keeps no mailboxes yet, so
+    every mailbox is unknown to every account (docs/list-and-search.md)."""
+    with store.reading() as transaction:
+        _account(transaction, api_key)
+        raise MailboxNotFound(mailbox_id)
 
 
 def _account(transaction: Transaction, api_key: str | None) -> int:

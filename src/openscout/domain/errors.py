@@ -66,3 +66,20 @@ class Unauthorized(DomainError):
 
 class StoreUnavailable(DomainError):
     """The database cannot be reached right now."""
+
+
+class MailboxNotFound(DomainError):
+    """No mailbox with this id in the caller's account (openscout has no mailboxes yet)."""
+
+    def __init__(self, mailbox_id: int) -> None:
+        super().__init__(f"mailbox {mailbox_id} not found")
+        self.mailbox_id = mailbox_id
+
+
+class UnreadableQuery(DomainError):
+    """A search query its API version's language cannot read: where (1-based) and why."""
+
+    def __init__(self, position: int, detail: str) -> None:
+        super().__init__(f"at position {position}: {detail}")
+        self.position = position
+        self.detail = detail

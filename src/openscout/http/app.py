@@ -15,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout.config import Settings
 from openscout.domain.errors import StoreUnavailable
-from openscout.http import errors
+from openscout.http import errors, openapi, ratelimit
+from openscout.http.accesslog import AccessLog, KnownAccounts
+from openscout.http.control import Control
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
 from openscout.store.base import Store
@@ -40,12 +42,16 @@ def create_app(
     owns_store: bool = False,
 ) -> ASGIApp:
     """The openscout ASGI app. With `owns_store`, the store is closed when the server stops."""
+    clock = clock or (lambda: datetime.now(UTC))
+    # The control API (docs/testing.md) gives each account a clock of its own.
+    control = Control(store, clock) if settings.control_api else None
     v1 = V1(
         store,
-        clock or (lambda: datetime.now(UTC)),
+        control.now if control else clock,
         public_url=settings.public_url,
         threads=settings.pool_size,
     )
+    counters = ratelimit.counters(settings, store) if settings.rate_limit else None
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -57,33 +63,52 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        if counters is not None:
+            counters.close()
         if owns_store:
             store.close()
 
     app = Starlette(
         lifespan=lifespan,
-        routes=[*v1.routes(), Route("/healthz", healthz, methods=["GET"])],
+        routes=[
+            *v1.routes(),
+            Route("/healthz", healthz, methods=["GET"]),
+            *openapi.routes(),
+            *(control.routes() if control else []),
+        ],
         exception_handlers={
             HTTPException: errors.http_exception,
             Exception: lambda _request, exc: errors.server_error(exc),
         },
     )
-    return _with_headers(app, CORS_HEADERS)
+    # v1 answers every path it does not serve with a 404 naming it (spec §7), trailing slash or
+    # not; a redirect would also point at the socket's own URL, not at `public_url`.
+    app.router.redirect_slashes = False
+    served: ASGIApp = app
+    if counters is not None:
+        limits = ratelimit.Limits(settings.rate_limit, settings.burst_limit)
+        served = ratelimit.RateLimits(served, counters, limits, clock, v1.limiter)
+    if control is not None:  # outside the rate limits: the journal sees their 429s too
+        served = control.journaled(served)
+    accounts = KnownAccounts(store, v1.limiter) if settings.access_log else None
+    return FixedHeaders(AccessLog(served, accounts), CORS_HEADERS)
 
 
-def _with_headers(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> ASGIApp:
-    """Add fixed headers to every HTTP response."""
+class FixedHeaders:
+    """ASGI middleware that adds fixed headers to every HTTP response."""
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
+                message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
-        await app(scope, receive, send_with_headers)
-
-    return wrapped
+        await self.app(scope, receive, send_with_headers)

@@ -14,9 +14,11 @@ from openscout.domain.errors import (
     DomainError,
     EmailTaken,
     Invalid,
+    MailboxNotFound,
     Malformed,
     StoreUnavailable,
     Unauthorized,
+    UnreadableQuery,
 )
 from openscout.http.responses import JsonResponse
 
@@ -36,8 +38,10 @@ def error_response(error: DomainError) -> Response:
             return _error(400, wire.MALFORMED)
         case Unauthorized():
             return _error(401, wire.UNAUTHORIZED, {"WWW-Authenticate": wire.WWW_AUTHENTICATE})
-        case CustomerNotFound():
+        case CustomerNotFound() | MailboxNotFound():
             return _error(404, wire.NOT_FOUND)
+        case UnreadableQuery(position=position, detail=detail):
+            return _error(400, wire.unreadable_query(position, detail))
         case EmailTaken():
             return _error(409, wire.EMAIL_TAKEN)
         case BodyTooLarge():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -13,8 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openscout import service
-from openscout.contract.v1 import decode, encode, wire
-from openscout.domain.errors import DomainError, Malformed
+from openscout.contract.v1 import decode, encode, query, wire
+from openscout.domain.customers import Customer
+from openscout.domain.errors import DomainError, Invalid, Malformed, UnreadableQuery
+from openscout.domain.search import Found, Search
 from openscout.http.auth import api_key
 from openscout.http.errors import BodyTooLarge, error_response
 from openscout.http.responses import JsonResponse, empty
@@ -46,6 +48,13 @@ class V1:
             Route(wire.CUSTOMERS_PATH, self._v1(self.create_customer), methods=["POST"]),
             Route(wire.CUSTOMER_PATH, self._v1(self.get_customer), methods=["GET"]),
             Route(wire.CUSTOMER_PATH, self._v1(self.update_customer), methods=["PUT"]),
+            Route(wire.CUSTOMERS_PATH, self._v1(self.list_customers), methods=["GET"]),
+            Route(
+                wire.MAILBOX_CUSTOMERS_PATH,
+                self._v1(self.list_mailbox_customers),
+                methods=["GET"],
+            ),
+            Route(wire.SEARCH_CUSTOMERS_PATH, self._v1(self.search_customers), methods=["GET"]),
         ]
 
     async def create_customer(self, request: Request) -> Response:
@@ -77,7 +86,42 @@ class V1:
             return JsonResponse(wire.item(encode.full(customer)), 201)
         return empty(200)
 
+    async def list_customers(self, request: Request) -> Response:
+        key = api_key(request)
+        search = await self._read_query(key, query.list_search, request)
+        found = await self.run(service.list_customers, self.store, key, search)
+        return _collection(search, found, encode.list_item)
+
+    async def list_mailbox_customers(self, request: Request) -> Response:
+        mailbox_id: int = request.path_params["mailbox_id"]
+        key = api_key(request)
+        try:
+            page = query.mailbox_page(request.query_params)
+        except Invalid:
+            # The key, then the mailbox, are checked before the page (as a customer's existence
+            # is before a body's values: docs/decisions/errors.md).
+            await self.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
+            raise
+        found = await self.run(service.list_mailbox_customers, self.store, key, mailbox_id, page)
+        return _collection(Search(page=page, page_size=wire.PAGE_SIZE), found, encode.list_item)
+
+    async def search_customers(self, request: Request) -> Response:
+        key = api_key(request)
+        search = await self._read_query(key, query.search, request)
+        found = await self.run(service.search_customers, self.store, key, search)
+        return _collection(search, found, encode.search_item)
+
     # -- plumbing
+
+    async def _read_query(
+        self, key: str | None, reader: Callable[[Mapping[str, str]], T], request: Request
+    ) -> T:
+        """Read the query string; its problems are reported only to a caller with a valid key."""
+        try:
+            return reader(request.query_params)
+        except (Invalid, UnreadableQuery):
+            await self.run(service.authenticate, self.store, key)
+            raise
 
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)
@@ -112,6 +156,16 @@ class V1:
 
         handle.__name__ = endpoint.__name__
         return handle
+
+
+def _collection(
+    search: Search, found: Found, shape: Callable[[Customer], dict[str, Any]]
+) -> Response:
+    """The collection envelope (§5): `page` echoes the page asked for, even past the end."""
+    items = [shape(customer) for customer in found.customers]
+    return JsonResponse(
+        wire.collection(search.page, found.pages(search.page_size), found.count, items)
+    )
 
 
 async def read_body(request: Request) -> bytes:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from openscout.domain.customers import Customer
+from openscout.domain.search import Found, Search
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,16 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A request counted against one rate-limit period (spec §4): the fixed window it falls in
+    (its start, in seconds since the epoch) and how much it counts (0 only reads the count)."""
+
+    period: str
+    start: int
+    weight: int = 1
 
 
 class Transaction(Protocol):
@@ -45,6 +56,29 @@ class Transaction(Protocol):
     ) -> dict[str, int]:
         """Which of these email keys belong to customers of the account other than `besides`."""
 
+    def find_customers(
+        self, account_id: int, search: Search, *, with_emails: bool = False
+    ) -> Found:
+        """The account's customers meeting `search.criteria`: how many in all, and the page
+        asked for in its order. Customers carry their own fields (and emails `with_emails`)."""
+
+    def add_customers(self, account_id: int, new: Sequence[Customer]) -> list[int]:
+        """Insert many new customers at once; returns their ids in order. The caller vouches
+        that their email addresses are free (a clash raises `EmailTaken` for the whole batch)."""
+
+    def ensure_account(self, name: str, now: datetime) -> int:
+        """The id of the account `name`, created when new."""
+
+    def account_customers(self, account_id: int) -> list[Customer]:
+        """Every customer of the account with everything it has, in id order."""
+
+    def clear_customers(self, account_id: int) -> int:
+        """Delete every customer of the account; returns how many there were."""
+
+    def put_customers(self, account_id: int, saved: Sequence[Customer]) -> None:
+        """Insert customers with the ids they carry (theirs, their entries' and address's), as
+        a restore of the account's own earlier state does; nothing checks those ids are free."""
+
     def create_key(
         self, account: str, name: str | None, key_hash: str, prefix: str, now: datetime
     ) -> ApiKey:
@@ -56,6 +90,10 @@ class Transaction(Protocol):
         """Revoke a key; False when there is no live key with that id."""
 
     def count_live_keys(self) -> int: ...
+
+    def count_hits(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
+        """Add each hit to the account's counter for its period, which starts again from 0 in
+        a later window, in one atomic step; the count of each period afterwards."""
 
 
 class Store(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -30,14 +32,31 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from openscout.domain.customers import Address, Collection, Customer, Entry
 from openscout.domain.errors import EmailTaken, StoreUnavailable
-from openscout.store.base import ApiKey
-from openscout.store.tables import accounts, addresses, api_keys, customers, entries
+from openscout.domain.search import EVERYTHING, Found, Search
+from openscout.store.base import ApiKey, Hit
+from openscout.store.prepared import Prepared
+from openscout.store.search import condition, customer_terms, name_keys, ordering, term_rows
+from openscout.store.tables import (
+    accounts,
+    addresses,
+    api_keys,
+    customers,
+    entries,
+    rate_limits,
+    search_terms,
+)
 
 _WRITE = "openscout_write"
+#: Seconds to wait for PostgreSQL to accept a connection, and for a free pooled connection.
+_CONNECT_TIMEOUT = 5
+_POOL_TIMEOUT = 10
+#: The PostgreSQL advisory lock held while migrating ("openscou" in ASCII).
+_MIGRATION_LOCK = 0x6F70656E73636F75
 _SCALARS = (
     "first_name",
     "last_name",
@@ -74,7 +93,17 @@ class SqlStore:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         options: dict[str, Any] = {}
         if not self.is_sqlite:
-            options = {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": True}
+            options = {
+                "pool_size": pool_size,
+                "max_overflow": 0,
+                # Connections the server dropped (a restart, a failover) are replaced on checkout,
+                # so the process recovers by itself once the database is back.
+                "pool_pre_ping": True,
+                "pool_timeout": _POOL_TIMEOUT,
+                "connect_args": {}
+                if "connect_timeout" in parsed.query
+                else {"connect_timeout": _CONNECT_TIMEOUT},
+            }
         self.engine: Engine = create_engine(parsed, **options)
         # One writer at a time within this process; BEGIN IMMEDIATE orders the processes.
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
@@ -94,6 +123,59 @@ class SqlStore:
             with connection.begin():
                 yield SqlTransaction(connection, self.is_sqlite)
 
+    @contextmanager
+    def migrating(self) -> Iterator[Connection]:
+        """A write transaction for schema changes, one process at a time: processes started
+        together queue here, and the later ones find the schema already migrated."""
+        with self.writing() as transaction:
+            if not self.is_sqlite:  # on SQLite, BEGIN IMMEDIATE has already ordered them
+                transaction.connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+            yield transaction.connection
+
+    def optimize(self) -> None:
+        """Refresh the planner's statistics, as after a bulk load (`ANALYZE` on both backends;
+        PostgreSQL's autovacuum would get there by itself, SQLite never would)."""
+        with self.writing() as transaction:
+            transaction.connection.exec_driver_sql("ANALYZE")
+
+    def start_ids(self, starts: Mapping[str, int]) -> bool:
+        """Make the id sequences of a fresh database start where `starts` says (table name →
+        first id; customers, entries, addresses), for ids that are the same on every run
+        (docs/testing.md). True when they now start there; False, and nothing changed, when a
+        sequence has handed out an id already."""
+        with self.migrating() as connection:
+            current = {name: self._sequence(connection, name) for name in starts}
+            if any(used and last != starts[name] - 1 for name, (last, used) in current.items()):
+                return False
+            for name, start in starts.items():
+                if self.is_sqlite:
+                    connection.exec_driver_sql(
+                        "DELETE FROM sqlite_sequence WHERE name = ?", (name,)
+                    )
+                    connection.exec_driver_sql(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, start - 1)
+                    )
+                else:
+                    connection.execute(
+                        select(func.setval(func.pg_get_serial_sequence(name, "id"), start, False))
+                    )
+        return True
+
+    def _sequence(self, connection: Connection, table: str) -> tuple[int, bool]:
+        """The last id a table's sequence handed out (or was set to), and whether it did."""
+        if self.is_sqlite:
+            seq = connection.exec_driver_sql(
+                "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)
+            ).scalar()
+            return (0, False) if seq is None else (int(seq), True)
+        name = connection.execute(select(func.pg_get_serial_sequence(table, "id"))).scalar_one()
+        row = connection.exec_driver_sql(f"SELECT last_value, is_called FROM {name}").one()
+        # A fresh sequence says 1, not called; one set by `start_ids` says start, not called.
+        return (
+            int(row.last_value) - (0 if row.is_called else 1),
+            row.is_called or row.last_value != 1,
+        )
+
     def ping(self) -> None:
         with self._translated(), self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
@@ -103,7 +185,10 @@ class SqlStore:
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
-        """Driver errors that mean "the database is not there" become StoreUnavailable."""
+        """Driver errors that mean "the database is not there" become StoreUnavailable.
+
+        On PostgreSQL every OperationalError qualifies: a refused or lost connection, a server
+        shutting down, a deadlock or serialization failure; all of them are worth a retry."""
         try:
             yield
         except sa_exc.OperationalError as error:
@@ -114,6 +199,8 @@ class SqlStore:
             if error.connection_invalidated:
                 raise StoreUnavailable(str(error.orig)) from error
             raise
+        except sa_exc.TimeoutError as error:  # no pooled connection came free in time
+            raise StoreUnavailable(str(error)) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -125,10 +212,10 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
+            "busy_timeout=10000",  # first: switching to WAL may wait for another process
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=10000",
             "cache_size=-65536",
             "mmap_size=268435456",
             "temp_store=MEMORY",
@@ -152,11 +239,7 @@ class SqlTransaction:
     # -- keys and accounts
 
     def account_for_key(self, key_hash: str) -> int | None:
-        row = self.connection.execute(
-            select(api_keys.c.account_id, api_keys.c.key_hash).where(
-                api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = _KEY_ACCOUNT.first(self.connection, key_hash=key_hash)
         # The index finds the row; the final comparison takes the same time whatever differs.
         if row is None or not hmac.compare_digest(row.key_hash, key_hash):
             return None
@@ -169,11 +252,19 @@ class SqlTransaction:
             select(accounts.c.id).where(accounts.c.name == account)
         ).scalar()
         if account_id is None:
-            account_id = self.connection.execute(
-                insert(accounts)
-                .values(name=account, created_at=_seconds(now))
-                .returning(accounts.c.id)
-            ).scalar_one()
+            try:
+                # Another process may be creating the same account (servers starting together on
+                # a new database): the unique name lets one in, and the other uses that one.
+                with self.connection.begin_nested():
+                    account_id = self.connection.execute(
+                        insert(accounts)
+                        .values(name=account, created_at=_seconds(now))
+                        .returning(accounts.c.id)
+                    ).scalar_one()
+            except sa_exc.IntegrityError:
+                account_id = self.connection.execute(
+                    select(accounts.c.id).where(accounts.c.name == account)
+                ).scalar_one()
         key_id = self.connection.execute(
             insert(api_keys)
             .values(
@@ -220,27 +311,53 @@ class SqlTransaction:
             ).scalar_one()
         )
 
+    # -- rate limits (spec §4)
+
+    def count_hits(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
+        # One upsert for every period: processes on one database count together, and a row
+        # holds only its current window (a later window replaces the count; an earlier one,
+        # from a process whose clock lags, adds to the current one).
+        if not self.is_sqlite:
+            # Counts need no durability: losing the last few in a crash is harmless, and not
+            # waiting for the WAL to reach the disk makes this 10 times cheaper.
+            self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        insert_ = sqlite.insert if self.is_sqlite else postgresql.insert
+        statement = insert_(rate_limits).values(
+            [
+                {
+                    "account_id": account_id,
+                    "period": hit.period,
+                    "period_start": hit.start,
+                    "hits": hit.weight,
+                }
+                for hit in hits
+            ]
+        )
+        is_later = statement.excluded.period_start > rate_limits.c.period_start
+        upsert = statement.on_conflict_do_update(
+            index_elements=[rate_limits.c.account_id, rate_limits.c.period],
+            set_={
+                "period_start": case(
+                    (is_later, statement.excluded.period_start), else_=rate_limits.c.period_start
+                ),
+                "hits": case(
+                    (is_later, statement.excluded.hits),
+                    else_=rate_limits.c.hits + statement.excluded.hits,
+                ),
+            },
+        ).returning(rate_limits.c.period, rate_limits.c.hits)
+        return {row.period: int(row.hits) for row in self.connection.execute(upsert)}
+
     # -- customers
 
     def get_customer(
         self, account_id: int, customer_id: int, *, for_update: bool = False
     ) -> Customer | None:
-        query = (
-            select(customers, *_ADDRESS_COLUMNS)
-            .outerjoin(addresses, addresses.c.customer_id == customers.c.id)
-            .where(customers.c.id == customer_id, customers.c.account_id == account_id)
-        )
-        if for_update:
-            query = query.with_for_update(of=customers)
-        row = self.connection.execute(query).first()
+        load = _LOAD_FOR_UPDATE if for_update else _LOAD
+        row = load.first(self.connection, customer_id=customer_id, account_id=account_id)
         if row is None:
             return None
-        entry_rows = self.connection.execute(
-            select(entries.c.id, entries.c.collection, entries.c.value, entries.c.label)
-            .where(entries.c.customer_id == customer_id)
-            .order_by(entries.c.id)
-        ).all()
-        return _customer(row, entry_rows)
+        return _customer(row, _ENTRIES.all(self.connection, customer_id=customer_id))
 
     def add_customer(self, account_id: int, customer: Customer) -> Customer:
         customer_id = self.connection.execute(
@@ -248,6 +365,7 @@ class SqlTransaction:
             .values(account_id=account_id, **_customer_values(customer))
             .returning(customers.c.id)
         ).scalar_one()
+        self._count_new_customers(account_id, 1)
         blank = Customer(
             id=customer_id, created_at=customer.created_at, modified_at=customer.modified_at
         )
@@ -260,17 +378,217 @@ class SqlTransaction:
     def email_owners(
         self, account_id: int, email_keys: Iterable[str], *, besides: int | None
     ) -> dict[str, int]:
-        keys = list(email_keys)
-        if not keys:
-            return {}
-        query = select(entries.c.value_key, entries.c.customer_id).where(
-            entries.c.account_id == account_id,
-            entries.c.collection == Collection.EMAILS.value,
-            entries.c.value_key.in_(keys),
+        owners: dict[str, int] = {}
+        for key in email_keys:  # usually one or two: one indexed lookup each
+            owner = _EMAIL_OWNER.scalar(self.connection, account_id=account_id, value_key=key)
+            if owner is not None and owner != besides:
+                owners[key] = owner
+        return owners
+
+    # -- lists and searches (docs/performance.md)
+
+    def find_customers(
+        self, account_id: int, search: Search, *, with_emails: bool = False
+    ) -> Found:
+        where = and_(customers.c.account_id == account_id, condition(account_id, search.criteria))
+        count: int | None = None
+        if search.criteria == EVERYTHING:
+            count = self._customer_count(account_id)
+        elif search.offset > 0:
+            count = self._count(where)
+        if count is not None and search.offset >= count:
+            return Found(count, [])  # past the end: no need to skip through every match
+        rows = self.connection.execute(
+            select(*_LISTED_COLUMNS)
+            .where(where)
+            .order_by(*ordering(search.sort))
+            .limit(search.page_size)
+            .offset(search.offset)
+        ).all()
+        if count is None:
+            # A first page that is not full holds every match: counting them again is waste.
+            count = len(rows) if len(rows) < search.page_size else self._count(where)
+        emails = self._emails_of([row.id for row in rows]) if with_emails and rows else {}
+        return Found(count, [_listed(row, emails.get(row.id, ())) for row in rows])
+
+    def add_customers(self, account_id: int, new: Sequence[Customer]) -> list[int]:
+        added = self.connection.execute(
+            insert(customers).returning(customers.c.id, sort_by_parameter_order=True),
+            [{"account_id": account_id, **_customer_values(customer)} for customer in new],
         )
-        if besides is not None:
-            query = query.where(entries.c.customer_id != besides)
-        return {row.value_key: row.customer_id for row in self.connection.execute(query)}
+        ids = [int(row.id) for row in added]
+        entry_rows = [
+            {
+                "account_id": account_id,
+                "customer_id": customer_id,
+                "collection": collection.value,
+                "value": entry.value,
+                "value_key": collection.key(entry.value),
+                "label": entry.label,
+            }
+            for customer_id, customer in zip(ids, new, strict=True)
+            for collection in Collection
+            for entry in customer.entries(collection)
+        ]
+        address_rows = [
+            {"customer_id": customer_id, **_address_values(customer.address)}
+            for customer_id, customer in zip(ids, new, strict=True)
+            if customer.address is not None
+        ]
+        terms = [
+            row
+            for customer_id, customer in zip(ids, new, strict=True)
+            for row in term_rows(account_id, customer_id, customer_terms(customer))
+        ]
+        try:
+            for table, rows in ((entries, entry_rows), (addresses, address_rows)):
+                if rows:
+                    self.connection.execute(insert(table), rows)
+        except sa_exc.IntegrityError as error:
+            raise EmailTaken("") from error
+        if terms:
+            self.connection.execute(insert(search_terms), terms)
+        self._count_new_customers(account_id, len(ids))
+        return ids
+
+    def ensure_account(self, name: str, now: datetime) -> int:
+        account_id = self.connection.execute(
+            select(accounts.c.id).where(accounts.c.name == name)
+        ).scalar()
+        if account_id is None:
+            account_id = self.connection.execute(
+                insert(accounts)
+                .values(name=name, created_at=_seconds(now))
+                .returning(accounts.c.id)
+            ).scalar_one()
+        return int(account_id)
+
+    # -- one account's customers at once (the control API, docs/testing.md)
+
+    def account_customers(self, account_id: int) -> list[Customer]:
+        rows = self.connection.execute(
+            select(customers, *_ADDRESS_COLUMNS)
+            .outerjoin(addresses, addresses.c.customer_id == customers.c.id)
+            .where(customers.c.account_id == account_id)
+            .order_by(customers.c.id)
+        ).all()
+        owned: dict[int, list[Any]] = {row.id: [] for row in rows}
+        for entry in self.connection.execute(
+            select(
+                entries.c.id,
+                entries.c.customer_id,
+                entries.c.collection,
+                entries.c.value,
+                entries.c.label,
+            )
+            .where(entries.c.account_id == account_id)
+            .order_by(entries.c.id)
+        ):
+            owned[entry.customer_id].append(entry)
+        return [_customer(row, owned[row.id]) for row in rows]
+
+    def clear_customers(self, account_id: int) -> int:
+        mine = select(customers.c.id).where(customers.c.account_id == account_id)
+        run = self.connection.execute
+        run(delete(search_terms).where(search_terms.c.account_id == account_id))
+        run(delete(entries).where(entries.c.account_id == account_id))
+        run(delete(addresses).where(addresses.c.customer_id.in_(mine)))
+        removed = run(delete(customers).where(customers.c.account_id == account_id)).rowcount
+        run(update(accounts).where(accounts.c.id == account_id).values(customer_count=0))
+        return int(removed)
+
+    def put_customers(self, account_id: int, saved: Sequence[Customer]) -> None:
+        if not saved:
+            return
+        run = self.connection.execute
+        run(
+            insert(customers),
+            [
+                {"id": customer.id, "account_id": account_id, **_customer_values(customer)}
+                for customer in saved
+            ],
+        )
+        entry_rows = [
+            {
+                "id": entry.id,
+                "account_id": account_id,
+                "customer_id": customer.id,
+                "collection": collection.value,
+                "value": entry.value,
+                "value_key": collection.key(entry.value),
+                "label": entry.label,
+            }
+            for customer in saved
+            for collection in Collection
+            for entry in customer.entries(collection)
+        ]
+        address_rows = [
+            {"id": customer.address.id, "customer_id": customer.id}
+            | _address_values(customer.address)
+            for customer in saved
+            if customer.address is not None
+        ]
+        terms = [
+            row
+            for customer in saved
+            if customer.id is not None
+            for row in term_rows(account_id, customer.id, customer_terms(customer))
+        ]
+        for table, rows in (
+            (entries, entry_rows),
+            (addresses, address_rows),
+            (search_terms, terms),
+        ):
+            if rows:
+                run(insert(table), rows)
+        self._count_new_customers(account_id, len(saved))
+
+    def _customer_count(self, account_id: int) -> int:
+        count = self.connection.execute(
+            select(accounts.c.customer_count).where(accounts.c.id == account_id)
+        ).scalar()
+        return int(count or 0)
+
+    def _count(self, where: Any) -> int:
+        return int(
+            self.connection.execute(
+                select(func.count()).select_from(customers).where(where)
+            ).scalar_one()
+        )
+
+    def _count_new_customers(self, account_id: int, added: int) -> None:
+        _COUNT_CUSTOMERS.execute(self.connection, account_id=account_id, added=added)
+
+    def _emails_of(self, customer_ids: list[int]) -> dict[int, list[Entry]]:
+        found: dict[int, list[Entry]] = {}
+        for row in self.connection.execute(
+            select(entries.c.id, entries.c.customer_id, entries.c.value, entries.c.label)
+            .where(
+                entries.c.customer_id.in_(customer_ids),
+                entries.c.collection == Collection.EMAILS.value,
+            )
+            .order_by(entries.c.id)
+        ):
+            found.setdefault(row.customer_id, []).append(Entry(row.id, row.value, row.label))
+        return found
+
+    def _write_terms(
+        self, account_id: int, customer_id: int, before: Customer, after: Customer
+    ) -> None:
+        """Keep `search_terms` equal to what `after` is found by."""
+        old, new = customer_terms(before), customer_terms(after)
+        if gone := old - new:
+            _DELETE_TERM.execute_many(
+                self.connection,
+                [
+                    {"owner": customer_id, "old_field": field, "old_term": term}
+                    for field, term in gone
+                ],
+            )
+        if added := new - old:
+            _INSERT_TERM.execute_many(
+                self.connection, term_rows(account_id, customer_id, sorted(added))
+            )
 
     # -- writing one customer
 
@@ -278,11 +596,11 @@ class SqlTransaction:
         self, account_id: int, before: Customer, after: Customer, customer_id: int, *, is_new: bool
     ) -> Customer:
         try:
-            if not is_new and _customer_values(before) != _customer_values(after):
-                self.connection.execute(
-                    update(customers)
-                    .where(customers.c.id == customer_id)
-                    .values(**_customer_values(after))
+            if not is_new and (values := _customer_values(after)) != _customer_values(before):
+                _UPDATE_CUSTOMER.execute(
+                    self.connection,
+                    customer=customer_id,
+                    **{f"new_{name}": value for name, value in values.items()},
                 )
             address = self._write_address(customer_id, before.address, after.address)
             collections = {
@@ -295,7 +613,8 @@ class SqlTransaction:
                 )
                 for collection in Collection
             }
-        except sa_exc.IntegrityError as error:
+            self._write_terms(account_id, customer_id, before, after)
+        except (sa_exc.IntegrityError, self.connection.dialect.dbapi.IntegrityError) as error:  # type: ignore[union-attr]
             # Only the unique email index can fail here: another customer took the address
             # between our check and our write.
             raise EmailTaken(_new_email(before, after)) from error
@@ -318,15 +637,7 @@ class SqlTransaction:
         if after is None:
             self.connection.execute(delete(addresses).where(addresses.c.customer_id == customer_id))
             return None
-        values = {
-            "lines": json.dumps(list(after.lines)),
-            "city": after.city,
-            "state": after.state,
-            "postal_code": after.postal_code,
-            "country": after.country,
-            "created_at": _seconds(after.created_at or after.modified_at or _epoch),
-            "modified_at": None if after.modified_at is None else _seconds(after.modified_at),
-        }
+        values = _address_values(after)
         if before is None:
             address_id = self.connection.execute(
                 insert(addresses)
@@ -357,25 +668,16 @@ class SqlTransaction:
         changed = [e for e in after if e.id is not None and previous.get(e.id) != e]
         added = [e for e in after if e.id is None]
         if gone:
-            self.connection.execute(delete(entries).where(entries.c.id.in_(gone)))
+            _DELETE_ENTRY.execute_many(self.connection, [{"entry_id": id_} for id_ in gone])
         if changed:
             if collection is Collection.EMAILS and len(changed) > 1:
                 # Two addresses trading places would collide in the unique index mid-way:
                 # park the keys first ('#id' is never an email address).
-                self.connection.execute(
-                    update(entries)
-                    .where(entries.c.id == bindparam("entry_id"))
-                    .values(value_key=bindparam("parked")),
-                    [{"entry_id": e.id, "parked": f"#{e.id}"} for e in changed],
+                _PARK_ENTRY.execute_many(
+                    self.connection, [{"entry_id": e.id, "parked": f"#{e.id}"} for e in changed]
                 )
-            self.connection.execute(
-                update(entries)
-                .where(entries.c.id == bindparam("entry_id"))
-                .values(
-                    value=bindparam("new_value"),
-                    value_key=bindparam("new_key"),
-                    label=bindparam("new_label"),
-                ),
+            _UPDATE_ENTRY.execute_many(
+                self.connection,
                 [
                     {
                         "entry_id": e.id,
@@ -399,10 +701,8 @@ class SqlTransaction:
                 }
                 for e in added
             ]
-            result = self.connection.execute(
-                insert(entries).returning(entries.c.id, sort_by_parameter_order=True), rows
-            )
-            new_ids = [int(row.id) for row in result]
+            # One row at a time: the drivers return no ids from an executemany.
+            new_ids = [int(_INSERT_ENTRY.scalar(self.connection, **row)) for row in rows]
         assigned = iter(new_ids)
         return tuple(
             entry if entry.id is not None else Entry(next(assigned), entry.value, entry.label)
@@ -411,6 +711,13 @@ class SqlTransaction:
 
 
 _epoch = datetime.fromtimestamp(0, UTC)
+
+_LISTED_COLUMNS = (
+    customers.c.id,
+    customers.c.created_at,
+    customers.c.modified_at,
+    *(customers.c[name] for name in _SCALARS),
+)
 
 _ADDRESS_COLUMNS = (
     addresses.c.id.label("address_id"),
@@ -423,12 +730,123 @@ _ADDRESS_COLUMNS = (
     addresses.c.modified_at.label("address_modified_at"),
 )
 
+# -- the hot paths' statements (store/prepared.py) ----------------------------------------------
+
+_KEY_ACCOUNT = Prepared(
+    select(api_keys.c.account_id, api_keys.c.key_hash).where(
+        api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
+    )
+)
+_ONE_CUSTOMER = (
+    select(customers, *_ADDRESS_COLUMNS)
+    .outerjoin(addresses, addresses.c.customer_id == customers.c.id)
+    .where(
+        customers.c.id == bindparam("customer_id"),
+        customers.c.account_id == bindparam("account_id"),
+    )
+)
+_LOAD = Prepared(_ONE_CUSTOMER)
+_LOAD_FOR_UPDATE = Prepared(_ONE_CUSTOMER.with_for_update(of=customers))
+_ENTRIES = Prepared(
+    select(entries.c.id, entries.c.collection, entries.c.value, entries.c.label)
+    .where(entries.c.customer_id == bindparam("customer_id"))
+    .order_by(entries.c.id)
+)
+_EMAIL_OWNER = Prepared(
+    select(entries.c.customer_id).where(
+        entries.c.account_id == bindparam("account_id"),
+        entries.c.collection == Collection.EMAILS.value,
+        entries.c.value_key == bindparam("value_key"),
+    )
+)
+_UPDATE_CUSTOMER = Prepared(
+    update(customers)
+    .where(customers.c.id == bindparam("customer"))
+    .values(
+        {
+            name: bindparam(f"new_{name}")
+            for name in (*_SCALARS, "created_at", "modified_at", "first_name_key", "last_name_key")
+        }
+    )
+)
+_COUNT_CUSTOMERS = Prepared(
+    update(accounts)
+    .where(accounts.c.id == bindparam("account_id"))
+    .values(customer_count=accounts.c.customer_count + bindparam("added"))
+)
+_DELETE_ENTRY = Prepared(delete(entries).where(entries.c.id == bindparam("entry_id")))
+_PARK_ENTRY = Prepared(
+    update(entries)
+    .where(entries.c.id == bindparam("entry_id"))
+    .values(value_key=bindparam("parked"))
+)
+_UPDATE_ENTRY = Prepared(
+    update(entries)
+    .where(entries.c.id == bindparam("entry_id"))
+    .values(
+        value=bindparam("new_value"),
+        value_key=bindparam("new_key"),
+        label=bindparam("new_label"),
+    )
+)
+_INSERT_ENTRY = Prepared(
+    insert(entries)
+    .values(
+        account_id=bindparam("account_id"),
+        customer_id=bindparam("customer_id"),
+        collection=bindparam("collection"),
+        value=bindparam("value"),
+        value_key=bindparam("value_key"),
+        label=bindparam("label"),
+    )
+    .returning(entries.c.id)
+)
+_DELETE_TERM = Prepared(
+    delete(search_terms).where(
+        search_terms.c.customer_id == bindparam("owner"),
+        search_terms.c.field == bindparam("old_field"),
+        search_terms.c.term == bindparam("old_term"),
+    )
+)
+_INSERT_TERM = Prepared(
+    insert(search_terms).values(
+        customer_id=bindparam("customer_id"),
+        account_id=bindparam("account_id"),
+        field=bindparam("field"),
+        term=bindparam("term"),
+    )
+)
+
 
 def _customer_values(customer: Customer) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(customer, name) for name in _SCALARS}
     values["created_at"] = _seconds(customer.created_at)
     values["modified_at"] = _seconds(customer.modified_at)
+    values.update(name_keys(customer))
     return values
+
+
+def _address_values(address: Address) -> dict[str, Any]:
+    return {
+        "lines": json.dumps(list(address.lines)),
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "created_at": _seconds(address.created_at or address.modified_at or _epoch),
+        "modified_at": None if address.modified_at is None else _seconds(address.modified_at),
+    }
+
+
+def _listed(row: Any, emails: Iterable[Entry]) -> Customer:
+    """A customer as lists and searches load it: its own fields and, when asked, its emails."""
+    return Customer(
+        id=row.id,
+        created_at=_moment(row.created_at),
+        modified_at=_moment(row.modified_at),
+        emails=tuple(emails),
+        **{name: getattr(row, name) for name in _SCALARS},
+    )
 
 
 def _address_fields(address: Address) -> dict[str, Any]:

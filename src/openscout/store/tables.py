@@ -3,6 +3,10 @@
 Timestamps are whole seconds since the Unix epoch, UTC, in BIGINT columns: v1 has no finer
 resolution (spec §2), integers compare and index the same on every backend, and they cost
 nothing to convert.
+
+Ids are never reused, as Help Scout's sequences never were (spec §2): without AUTOINCREMENT,
+SQLite would give the next row the id of a just-deleted newest one, and a client still holding
+that id would then update or remove the wrong entry instead of getting a 400.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ accounts = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
+    # Kept in the transaction that adds a customer, so that an unfiltered list never counts.
+    Column("customer_count", BigInteger, nullable=False, server_default=text("0")),
 )
 
 api_keys = Table(
@@ -68,7 +74,16 @@ customers = Table(
     Column("age", String(20)),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
+    # The names as search compares and sorts them (openscout.domain.search.folded); '' when
+    # missing, so that they sort the same on every backend.
+    Column("first_name_key", Text, nullable=False, server_default=""),
+    Column("last_name_key", Text, nullable=False, server_default=""),
     Index("ix_customers_account_created", "account_id", "created_at", "id"),
+    # One per list filter and search order (docs/performance.md).
+    Index("ix_customers_account_modified", "account_id", "modified_at", "id"),
+    Index("ix_customers_account_first_name", "account_id", "first_name_key", "id"),
+    Index("ix_customers_account_last_name", "account_id", "last_name_key", "id"),
+    sqlite_autoincrement=True,
 )
 
 addresses = Table(
@@ -88,6 +103,7 @@ addresses = Table(
     Column("country", Text),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger),
+    sqlite_autoincrement=True,
 )
 
 # The five collections share one table: a customer and all its entries load in two queries.
@@ -112,4 +128,32 @@ entries = Table(
         sqlite_where=text("collection = 'emails'"),
         postgresql_where=text("collection = 'emails'"),
     ),
+    sqlite_autoincrement=True,
+)
+
+# What search looks up by word or by whole value, one row per (customer, field, term): words
+# of names, emails, organization and job title under the field's name; the whole organization,
+# job title and email domain under "<field>=". Derived from the customer on every write.
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("field", String(20), primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_search_terms_lookup", "account_id", "field", "term", "customer_id"),
+    # The rows are their key: on SQLite, no separate rowid b-tree to keep.
+    sqlite_with_rowid=False,
+)
+
+# Rate-limit counters (spec §4), one row per account and period ("minute", "burst"): the
+# requests counted in the fixed window that starts at `period_start`. A request in a later
+# window starts the count again, so the table never grows past two rows per account.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("period_start", BigInteger, nullable=False),
+    Column("hits", BigInteger, nullable=False),
 )

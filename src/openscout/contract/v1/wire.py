@@ -5,18 +5,22 @@ envelopes, error bodies and paths (spec §2-§8).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
 
 from openscout.domain.customers import Collection
 from openscout.domain.errors import Problem, Reason
+from openscout.domain.search import Field, SortKey
 
 # --- paths (§1) --------------------------------------------------------------------------
 
+# `{name:id}` is a whole number of any length (openscout.http.IdConvertor).
 CUSTOMERS_PATH: Final = "/v1/customers.json"
-CUSTOMER_PATH: Final = "/v1/customers/{customer_id:int}.json"
+CUSTOMER_PATH: Final = "/v1/customers/{customer_id:id}.json"
+MAILBOX_CUSTOMERS_PATH: Final = "/v1/mailboxes/{mailbox_id:id}/customers.json"
+SEARCH_CUSTOMERS_PATH: Final = "/v1/search/customers.json"
 
 
 def customer_location(base_url: str, customer_id: int) -> str:
@@ -34,6 +38,9 @@ WRITABLE_FIELDS: Final[Mapping[str, str]] = {
     "jobTitle": "job_title",
     "background": "background",
 }
+
+#: Present on create, never blank (§8.5; docs/decisions/create-requirements.md).
+REQUIRED_FIELDS: Final = frozenset({"first_name", "last_name"})
 
 #: Wire name of each entry collection (§10.3).
 COLLECTIONS: Final[Mapping[str, Collection]] = {
@@ -126,6 +133,89 @@ MAX_LENGTHS: Final[Mapping[str, int]] = {
 #: Entry values and address fields: v1 documents no limit; see docs/decisions.md.
 MAX_ENTRY_LENGTH: Final = 255
 PAGE_SIZE: Final = 50
+#: Pages past this are refused like a page that is not a number: ids and pages are 32-bit.
+MAX_PAGE: Final = 2**31 - 1
+
+# --- list and search parameters (§5, §9.1, §9.6; docs/list-and-search.md) --------------------
+
+PAGE_PARAMETER: Final = "page"
+PAGE_SIZE_PARAMETER: Final = "pageSize"
+QUERY_PARAMETER: Final = "query"
+SORT_FIELD: Final = "sortField"
+SORT_ORDER: Final = "sortOrder"
+MODIFIED_SINCE: Final = "modifiedSince"
+
+#: The list filters of L1 that compare a whole value (§9.1); `modifiedSince` is a range.
+LIST_FILTERS: Final[Mapping[str, Field]] = {
+    "firstName": Field.FIRST_NAME,
+    "lastName": Field.LAST_NAME,
+    "email": Field.EMAIL,
+}
+
+#: `sortField` values, case folded (§9.6); `score` means the default order, newest first.
+#: `createdAt` is v2's (its docs name it as the default); accepted here too.
+SORT_FIELDS: Final[Mapping[str, SortKey | None]] = {
+    "score": None,
+    "firstname": SortKey.FIRST_NAME,
+    "lastname": SortKey.LAST_NAME,
+    "modifiedat": SortKey.MODIFIED_AT,
+    "createdat": SortKey.CREATED_AT,
+}
+#: `sortOrder` values, case folded, mapped to "descending?".
+SORT_ORDERS: Final[Mapping[str, bool]] = {"asc": False, "desc": True}
+
+#: Field names of the search language, case folded (§9.6); `modifiedSince:` is read apart.
+QUERY_FIELDS: Final[Mapping[str, Field]] = {
+    "id": Field.ID,
+    "firstname": Field.FIRST_NAME,
+    "lastname": Field.LAST_NAME,
+    "fullname": Field.FULL_NAME,
+    "email": Field.EMAIL,
+    "emaildomain": Field.EMAIL_DOMAIN,
+    "organization": Field.ORGANIZATION,
+    "jobtitle": Field.JOB_TITLE,
+    "createdat": Field.CREATED_AT,
+    "modifiedat": Field.MODIFIED_AT,
+}
+
+# What an unreadable query is told (§9.6: a 400 with code and error); `{}` is filled in.
+QUERY_UNEXPECTED: Final = 'unexpected "{}"'
+QUERY_UNCLOSED_GROUP: Final = 'the query ends before its "(" is closed'
+QUERY_UNCLOSED_QUOTE: Final = "this quote is never closed"
+QUERY_UNCLOSED_RANGE: Final = 'the query ends inside a range like "[2017-01-01 TO *]"'
+QUERY_ENDS_EARLY: Final = "the query ends where a search term was expected"
+QUERY_UNKNOWN_FIELD: Final = (
+    'unknown field "{}" (known: id, firstName, lastName, fullName, email, emailDomain, '
+    "organization, jobTitle, createdAt, modifiedAt, modifiedSince)"
+)
+QUERY_NO_RANGE: Final = '"{}" does not take a range (id, createdAt and modifiedAt do)'
+QUERY_NOT_A_NUMBER: Final = '"{}" is not an id'
+QUERY_NOT_A_MOMENT: Final = '"{}" is not a UTC date and time like 2017-01-01T00:00:00Z'
+QUERY_NO_WILDCARDS: Final = 'wildcards are not supported (only "*" alone, for everyone)'
+QUERY_NOTHING_TO_SEARCH: Final = '"{}" has no letters or digits to search for'
+QUERY_TOO_LONG: Final = "the query is longer than {} characters"
+QUERY_TOO_DEEP: Final = "the query nests more than {} levels deep"
+QUERY_TOO_COMPLEX: Final = "the query has more than {} conditions"
+
+
+def unreadable_query(position: int, detail: str) -> str:
+    """The `error` of a 400 for a query that cannot be read: where and why."""
+    return f"The search query could not be read at position {position}: {detail}"
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """A moment as v1 writes them (`2013-11-20T13:31:49Z`, §2); also with an offset, with
+    fractions of a second, or a date alone (midnight). No zone means UTC. None when unreadable.
+    """
+    text = text.strip()
+    if len(text) < 10 or not text[:4].isdigit():
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
 
 # --- values ----------------------------------------------------------------------------
 
@@ -181,6 +271,34 @@ def rate_limited_body() -> dict[str, Any]:
     """The 429 body: a superset that every known client parses (§4)."""
     message = "API rate limit exceeded"
     return {"code": 429, "error": message, "message": message}
+
+
+# --- rate limits (§4) and other headers (§2) ------------------------------------------------
+
+#: Seconds per window of each rate limit: requests per minute, and the write burst (§4).
+MINUTE_SECONDS: Final = 60
+BURST_SECONDS: Final = 5
+#: The methods the burst limit counts (§4): GET is exempt.
+WRITE_METHODS: Final = frozenset({"POST", "PUT", "DELETE"})
+#: The request id of every response (§2, "also seen").
+CORRELATION_ID: Final = "Correlation-Id"
+
+
+def rate_limit_headers(
+    minute_limit: int, minute_used: int, burst_limit: int | None, burst_used: int
+) -> dict[str, str]:
+    """`X-RateLimit-*` as Help Scout sent them on every response (§4); without the burst
+    headers when there is no burst limit."""
+    headers = {
+        "X-RateLimit-Interval-Minute": str(MINUTE_SECONDS),
+        "X-RateLimit-Limit-Minute": str(minute_limit),
+        "X-RateLimit-Remaining-Minute": str(max(minute_limit - minute_used, 0)),
+    }
+    if burst_limit:
+        headers["X-RateLimit-Interval-Burst"] = str(BURST_SECONDS)
+        headers["X-RateLimit-Limit-Burst"] = str(burst_limit)
+        headers["X-RateLimit-Remaining-Burst"] = str(max(burst_limit - burst_used, 0))
+    return headers
 
 
 def validation_body(problems: Iterable[Problem]) -> dict[str, Any]:
