@@ -237,6 +237,7 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     for name, value in (
         ("DATABASE_URL", settings.database_url),
         ("POOL_SIZE", str(settings.pool_size)),
+        ("WORKERS", str(settings.workers)),
         ("PUBLIC_URL", settings.public_url or ""),
         ("RATE_LIMIT", str(settings.rate_limit)),
         ("BURST_LIMIT", str(settings.burst_limit)),

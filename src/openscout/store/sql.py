@@ -91,7 +91,13 @@ class SqlStore:
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.is_embedded = self.is_sqlite
+        # As many pooled connections as worker threads, and no overflow: a connection made
+        # for one request and closed after it costs more than the request (SQLite runs its
+        # PRAGMAs on every new connection).
         options: dict[str, Any] = {}
+        if parsed.database not in (None, "", ":memory:"):
+            options = {"pool_size": pool_size, "max_overflow": 0}
         if not self.is_sqlite:
             options = {
                 "pool_size": pool_size,
@@ -105,6 +111,7 @@ class SqlStore:
                 else {"connect_timeout": _CONNECT_TIMEOUT},
             }
         self.engine: Engine = create_engine(parsed, **options)
+        self._driver_errors: type[Exception] = self.engine.dialect.dbapi.OperationalError  # type: ignore[union-attr]
         # One writer at a time within this process; BEGIN IMMEDIATE orders the processes.
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:
@@ -200,6 +207,12 @@ class SqlStore:
                 raise StoreUnavailable(str(error.orig)) from error
             raise
         except sa_exc.TimeoutError as error:  # no pooled connection came free in time
+            raise StoreUnavailable(str(error)) from error
+        except self._driver_errors as error:
+            # Raised by statements run on the driver's cursor (store/prepared.py), which
+            # SQLAlchemy does not wrap: the same rules as above.
+            if self.is_sqlite and "locked" not in str(error):
+                raise
             raise StoreUnavailable(str(error)) from error
 
 
