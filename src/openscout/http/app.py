@@ -50,11 +50,6 @@ def create_app(
         control.now if control else clock,
         public_url=settings.public_url,
         threads=settings.pool_size,
-        # An embedded database in a single process answers in tens of microseconds, less than
-        # a hand-off to a worker thread and back costs (docs/performance.md). With several
-        # processes, a write may wait for another process's lock: then threads keep the event
-        # loop free.
-        inline=store.is_embedded and settings.workers == 1,
     )
     counters = ratelimit.counters(settings, store) if settings.rate_limit else None
 

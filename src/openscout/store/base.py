@@ -99,10 +99,6 @@ class Transaction(Protocol):
 class Store(Protocol):
     """Opens transactions. Writes are serialized per customer (or per database on SQLite)."""
 
-    #: True when the database is a library inside this process (SQLite): its calls are short
-    #: and CPU-bound, with no network round trip to wait for.
-    is_embedded: bool
-
     def reading(self) -> AbstractContextManager[Transaction]: ...
 
     def writing(self) -> AbstractContextManager[Transaction]: ...
