@@ -68,6 +68,10 @@ FULL_KEYS = (
     "chats",
     "websites",
 )
+#: List items: the full shape up to `modifiedAt`; search items: `emails` (strings) after
+#: `fullName` (spec §8.1).
+LIST_KEYS = FULL_KEYS[: FULL_KEYS.index("modifiedAt") + 1]
+SEARCH_KEYS = (*LIST_KEYS[:4], "emails", *LIST_KEYS[4:])
 ADDRESS_KEYS = ("id", "lines", "city", "state", "postalCode", "country", "createdAt", "modifiedAt")
 #: Each collection's label key (spec §8.2); websites have none.
 LABEL_KEYS: dict[str, str | None] = {

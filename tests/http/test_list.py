@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import Clock
 from tests.helpers import (
     JSON,
+    LIST_KEYS,
     NOT_FOUND,
     assert_error,
     assert_invalid,
@@ -22,21 +23,6 @@ from tests.helpers import (
 )
 
 LIST = "/v1/customers.json"
-LIST_KEYS = (
-    "id",
-    "firstName",
-    "lastName",
-    "fullName",
-    "photoUrl",
-    "photoType",
-    "gender",
-    "age",
-    "organization",
-    "jobTitle",
-    "location",
-    "createdAt",
-    "modifiedAt",
-)
 START = datetime(2017, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 

@@ -12,25 +12,17 @@ import pytest
 from openscout import keys
 from openscout.domain.customers import Customer
 from tests.conftest import Account, Clock, Server
-from tests.helpers import JSON, assert_error, assert_invalid, create, fetch, update
+from tests.helpers import (
+    JSON,
+    SEARCH_KEYS,
+    assert_error,
+    assert_invalid,
+    create,
+    fetch,
+    update,
+)
 
 SEARCH = "/v1/search/customers.json"
-SEARCH_KEYS = (
-    "id",
-    "firstName",
-    "lastName",
-    "fullName",
-    "emails",
-    "photoUrl",
-    "photoType",
-    "gender",
-    "age",
-    "organization",
-    "jobTitle",
-    "location",
-    "createdAt",
-    "modifiedAt",
-)
 START = datetime(2017, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
