@@ -68,6 +68,29 @@ FULL_KEYS = (
     "chats",
     "websites",
 )
+#: The create request of spec §9.4 as the LasLabs client sent it: every key, nulls, reload in
+#: the body, read-only and unknown keys among them.
+LASLABS_CREATE: dict[str, Any] = {
+    "firstName": "Test",
+    "lastName": "User",
+    "organization": "Test Company",
+    "jobTitle": "CEO",
+    "gender": "unknown",
+    "fullName": "Test User",
+    "createdAt": "2017-09-23T20:12:43Z",
+    "type": "user",
+    "customerPersonType": None,
+    "id": None,
+    "emails": None,
+    "phones": None,
+    "address": None,
+    "socialProfiles": None,
+    "chats": None,
+    "websites": None,
+    "background": None,
+    "reload": True,
+}
+
 #: List items: the full shape up to `modifiedAt`; search items: `emails` (strings) after
 #: `fullName` (spec §8.1).
 LIST_KEYS = FULL_KEYS[: FULL_KEYS.index("modifiedAt") + 1]

@@ -12,6 +12,7 @@ from tests.conftest import Account, Clock, Server
 from tests.helpers import (
     FULL_KEYS,
     JSON,
+    LASLABS_CREATE,
     assert_empty,
     assert_invalid,
     assert_item,
@@ -221,29 +222,9 @@ def test_the_recorded_laslabs_create_gets_the_recorded_answer(
 ) -> None:
     """The request and the answer of spec §9.4, the customer id aside."""
     clock.freeze(RECORDED)
-    body = {
-        "firstName": "Test",
-        "lastName": "User",
-        "organization": "Test Company",
-        "jobTitle": "CEO",
-        "gender": "unknown",
-        "fullName": "Test User",
-        "createdAt": "2017-09-23T20:12:43Z",
-        "type": "user",
-        "customerPersonType": None,
-        "id": None,
-        "emails": None,
-        "phones": None,
-        "address": None,
-        "socialProfiles": None,
-        "chats": None,
-        "websites": None,
-        "background": None,
-        "reload": True,
-    }
     response = client.post(
         "/v1/customers.json",
-        json=body,
+        json=LASLABS_CREATE,
         auth=(account.key, "NoPassBecauseKey!"),
     )
     assert response.status_code == 201

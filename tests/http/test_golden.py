@@ -20,6 +20,7 @@ import pytest
 
 from openscout.config import Settings
 from tests.conftest import Account, Server, migrated_store, new_account, running_server
+from tests.helpers import LASLABS_CREATE
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "v1"
 REGENERATE = os.environ.get("OPENSCOUT_REGENERATE_GOLDEN") == "1"
@@ -164,26 +165,7 @@ def test_create_with_reload(recorder: Recorder) -> None:
     recorder.send(
         "POST",
         "/v1/customers.json",
-        {
-            "firstName": "Test",
-            "lastName": "User",
-            "organization": "Test Company",
-            "jobTitle": "CEO",
-            "gender": "unknown",
-            "fullName": "Test User",
-            "createdAt": "2017-09-23T20:12:43Z",
-            "type": "user",
-            "customerPersonType": None,
-            "id": None,
-            "emails": None,
-            "phones": None,
-            "address": None,
-            "socialProfiles": None,
-            "chats": None,
-            "websites": None,
-            "background": None,
-            "reload": True,
-        },
+        LASLABS_CREATE,
     )
     recorder.send("POST", "/v1/customers.json?reload=true", RICH)
     check_golden("create_with_reload", recorder.exchanges)

@@ -79,10 +79,6 @@ def _moment(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _collection_key(collection: Collection, value: str) -> str:
-    return collection.key(value)
-
-
 class SqlStore:
     """A Store on one database URL (`sqlite:///path` or `postgresql://...`)."""
 
@@ -696,7 +692,7 @@ class SqlTransaction:
                     {
                         "entry_id": e.id,
                         "new_value": e.value,
-                        "new_key": _collection_key(collection, e.value),
+                        "new_key": collection.key(e.value),
                         "new_label": e.label,
                     }
                     for e in changed
@@ -710,7 +706,7 @@ class SqlTransaction:
                     "customer_id": customer_id,
                     "collection": collection.value,
                     "value": e.value,
-                    "value_key": _collection_key(collection, e.value),
+                    "value_key": collection.key(e.value),
                     "label": e.label,
                 }
                 for e in added

@@ -50,7 +50,6 @@ COLLECTIONS: Final[Mapping[str, Collection]] = {
     "socialProfiles": Collection.SOCIAL_PROFILES,
     "websites": Collection.WEBSITES,
 }
-COLLECTION_NAMES: Final[Mapping[Collection, str]] = {c: n for n, c in COLLECTIONS.items()}
 
 #: The key that carries an entry's label in each collection (§8.2); websites have none.
 LABEL_KEYS: Final[Mapping[Collection, str | None]] = {
