@@ -3,16 +3,15 @@
 
 A line holds the time, the request id, method, path (never the query string), status, duration
 in milliseconds and the account id; never a key, a header or a body. It is written after the
-response has gone out, by a thread of its own (`log_to`), so a slow terminal or pipe never holds
-up a request.
+response has gone out, in batches by a thread of its own (`log_to`), so a slow terminal or pipe
+never holds up a request.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-import logging.handlers
-import queue
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -20,15 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
-import anyio.to_thread
 import msgspec
-from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout import keys
 from openscout.contract.v1 import wire
 from openscout.http.auth import api_key
+from openscout.http.calls import StoreCalls
 from openscout.http.openapi import OPENAPI_PATH
 from openscout.store.base import Store
 
@@ -36,6 +34,8 @@ log = logging.getLogger("openscout.access")
 
 _SCOPE_KEY: Final = "openscout.request"
 _CORRELATION_ID: Final = wire.CORRELATION_ID.lower().encode()
+#: How often the access log's lines are written out, in seconds.
+_FLUSH_SECONDS: Final = 0.1
 #: Paths are cut to this many characters in the log.
 _MAX_PATH: Final = 1000
 #: Keys whose account the log remembers, per process.
@@ -67,9 +67,9 @@ class KnownAccounts:
     """The account of a key, for the log line of a request that nothing else looked it up for
     (rate limits off). A key never changes account, so the answer is remembered."""
 
-    def __init__(self, store: Store, threads: CapacityLimiter) -> None:
+    def __init__(self, store: Store, calls: StoreCalls) -> None:
         self.store = store
-        self.threads = threads
+        self.calls = calls
         self.known: OrderedDict[str, int] = OrderedDict()
 
     async def account_of(self, key: str) -> int | None:
@@ -77,7 +77,7 @@ class KnownAccounts:
         if key_hash in self.known:
             self.known.move_to_end(key_hash)
             return self.known[key_hash]
-        account = await anyio.to_thread.run_sync(self._look_up, key_hash, limiter=self.threads)
+        account = await self.calls.run(self._look_up, key_hash)
         if account is not None:
             self.known[key_hash] = account
             while len(self.known) > _REMEMBERED_KEYS:
@@ -146,23 +146,73 @@ class AccessLog:
             "duration_ms": round(duration, 3),
             "account_id": account,
         }
-        log.info(msgspec.json.encode(line).decode())
+        # As log.info would, without its search of the stack for the caller (a good part of the
+        # cost of a line, and never shown: the format is the message alone).
+        log.handle(
+            log.makeRecord(
+                log.name, logging.INFO, __file__, 0, msgspec.json.encode(line).decode(), (), None
+            )
+        )
 
 
-_listener: logging.handlers.QueueListener | None = None
+class BatchedWriter(logging.Handler):
+    """A logging handler that collects lines and writes them in batches from a thread of its
+    own, a few times a second: a request costs a list append, not a hand-off to a thread (which,
+    once per request, cost a busy server about as much as the request: docs/performance.md)."""
+
+    def __init__(self, stream: TextIO, interval: float = _FLUSH_SECONDS) -> None:
+        super().__init__()
+        self.stream = stream
+        self.interval = interval
+        self.lines: list[str] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="openscout-access-log", daemon=True)
+        self.thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())  # under self.lock (Handler.handle takes it)
+
+    def flush(self) -> None:
+        """Write what has been collected so far."""
+        with self.lock:  # type: ignore[union-attr]
+            lines, self.lines = self.lines, []
+        if lines:
+            try:
+                self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream: the lines are dropped
+                pass
+
+    def close(self) -> None:
+        """Stop the thread, then write the last lines."""
+        self.stopping.set()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(timeout=5)
+        self.flush()
+        super().close()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            self.flush()
+
+
+_writer: BatchedWriter | None = None
+
+
+def flush() -> None:
+    """Write out the lines collected so far (the app does at shutdown: a server may end its
+    worker processes without running their exit handlers)."""
+    if _writer is not None:
+        _writer.flush()
 
 
 def log_to(stream: TextIO) -> None:
     """Write the access log to `stream`, one line per request, from a thread of its own."""
-    global _listener
-    if _listener is not None:
+    global _writer
+    if _writer is not None:
         return
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    _listener = logging.handlers.QueueListener(lines, handler)
-    _listener.start()
-    atexit.register(_listener.stop)
-    log.addHandler(logging.handlers.QueueHandler(lines))
+    _writer = BatchedWriter(stream)
+    atexit.register(_writer.close)
+    log.addHandler(_writer)
     log.setLevel(logging.INFO)
     log.propagate = False

@@ -15,8 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout.config import Settings
 from openscout.domain.errors import StoreUnavailable
-from openscout.http import errors, openapi, ratelimit
+from openscout.http import accesslog, errors, openapi, ratelimit
 from openscout.http.accesslog import AccessLog, KnownAccounts
+from openscout.http.calls import StoreCalls
 from openscout.http.control import Control
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
@@ -44,18 +45,14 @@ def create_app(
     """The openscout ASGI app. With `owns_store`, the store is closed when the server stops."""
     clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
-    control = Control(store, clock) if settings.control_api else None
-    v1 = V1(
-        store,
-        control.now if control else clock,
-        public_url=settings.public_url,
-        threads=settings.pool_size,
-    )
+    calls = StoreCalls(store, threads=settings.pool_size)
+    control = Control(store, clock, calls) if settings.control_api else None
+    v1 = V1(store, calls, control.now if control else clock, public_url=settings.public_url)
     counters = ratelimit.counters(settings, store) if settings.rate_limit else None
 
     async def healthz(_request: Request) -> Response:
         try:
-            await v1.run(store.ping)
+            await calls.run(store.ping)
         except StoreUnavailable:
             return JsonResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JsonResponse({"status": "ok", "database": "ok"})
@@ -63,6 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        accesslog.flush()
         if counters is not None:
             counters.close()
         if owns_store:
@@ -87,10 +85,10 @@ def create_app(
     served: ASGIApp = app
     if counters is not None:
         limits = ratelimit.Limits(settings.rate_limit, settings.burst_limit)
-        served = ratelimit.RateLimits(served, counters, limits, clock, v1.limiter)
+        served = ratelimit.RateLimits(served, counters, limits, clock, calls)
     if control is not None:  # outside the rate limits: the journal sees their 429s too
         served = control.journaled(served)
-    accounts = KnownAccounts(store, v1.limiter) if settings.access_log else None
+    accounts = KnownAccounts(store, calls) if settings.access_log else None
     return FixedHeaders(AccessLog(served, accounts), CORS_HEADERS)
 
 

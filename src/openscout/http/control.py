@@ -24,8 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final, ParamSpec, TypeVar
 
 import anyio
-import anyio.to_thread
-from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -37,6 +35,7 @@ from openscout.domain.customers import Customer
 from openscout.domain.errors import DomainError, Invalid, Malformed, Problem, Reason
 from openscout.http.accesslog import KnownAccounts
 from openscout.http.auth import api_key
+from openscout.http.calls import StoreCalls
 from openscout.http.errors import error_response
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
@@ -167,11 +166,11 @@ Handler = Callable[[Request, int], Awaitable[Response]]
 class Control:
     """The control API of one server process: its routes, its middleware and its state."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime], *, threads: int = 4) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime], calls: StoreCalls) -> None:
         self.store = store
         self.server_clock = clock
-        self.limiter = CapacityLimiter(threads)
-        self.accounts = KnownAccounts(store, self.limiter)
+        self.calls = calls
+        self.accounts = KnownAccounts(store, calls)
         self.states: dict[int, AccountState] = {}
         self.ids = itertools.count(1)
 
@@ -349,9 +348,8 @@ class Control:
         return handle
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await anyio.to_thread.run_sync(
-            lambda: function(*args, **kwargs), limiter=self.limiter
-        )
+        """Control calls (seeding, snapshots, resets) may be large: always in a thread."""
+        return await self.calls.in_thread(function, *args, **kwargs)
 
     # -- the middleware
 

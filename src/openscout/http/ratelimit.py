@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +30,7 @@ from openscout.contract.v1 import wire
 from openscout.domain.errors import StoreUnavailable
 from openscout.http.accesslog import is_api_path, request_info
 from openscout.http.auth import api_key
+from openscout.http.calls import StoreCalls
 from openscout.http.errors import error_response, server_error
 from openscout.http.responses import JsonResponse
 from openscout.store.base import Hit, Store
@@ -118,13 +117,13 @@ class RateLimits:
         counters: Counters,
         limits: Limits,
         clock: Callable[[], datetime],
-        threads: CapacityLimiter,
+        calls: StoreCalls,
     ) -> None:
         self.app = app
         self.counters = counters
         self.limits = limits
         self.clock = clock
-        self.threads = threads
+        self.calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
@@ -141,9 +140,11 @@ class RateLimits:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
         try:
-            counted = await anyio.to_thread.run_sync(
-                self.counters.count, keys.hash_key(key), hits, limiter=self.threads
-            )
+            # Counted in the database: a bounded call; in Redis: a round trip, in a thread.
+            if isinstance(self.counters, DatabaseCounters):
+                counted = await self.calls.write(self.counters.count, keys.hash_key(key), hits)
+            else:
+                counted = await self.calls.in_thread(self.counters.count, keys.hash_key(key), hits)
         except StoreUnavailable as error:
             await error_response(error)(scope, receive, send)
             return

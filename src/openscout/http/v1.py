@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,30 +16,32 @@ from openscout.domain.customers import Customer
 from openscout.domain.errors import DomainError, Invalid, Malformed, UnreadableQuery
 from openscout.domain.search import Found, Search
 from openscout.http.auth import api_key
+from openscout.http.calls import StoreCalls
 from openscout.http.errors import BodyTooLarge, error_response
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
 
-P = ParamSpec("P")
 T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class V1:
-    """The v1 endpoints over one store. Store calls run in worker threads."""
+    """The v1 endpoints over one store. A customer's create, get and update are bounded calls
+    (`calls.run`: inline on SQLite); lists and searches run in worker threads (http/calls.py)."""
 
     def __init__(
         self,
         store: Store,
+        calls: StoreCalls,
         clock: Callable[[], datetime],
         *,
         public_url: str | None,
-        threads: int,
     ) -> None:
         self.store = store
+        self.calls = calls
+        self.run = calls.run
         self.clock = clock
         self.public_url = public_url
-        self.limiter = CapacityLimiter(threads)
 
     def routes(self) -> list[Route]:
         return [
@@ -60,7 +60,7 @@ class V1:
     async def create_customer(self, request: Request) -> Response:
         key = api_key(request)
         write = await self._decode(request, key, decode.create_request)
-        customer = await self.run(
+        customer = await self.calls.write(
             service.create_customer, self.store, key, write.patch, self._now()
         )
         assert customer.id is not None
@@ -79,7 +79,7 @@ class V1:
         customer_id: int = request.path_params["customer_id"]
         key = api_key(request)
         write = await self._decode(request, key, decode.update_request)
-        customer = await self.run(
+        customer = await self.calls.write(
             service.update_customer, self.store, key, customer_id, write.patch, self._now()
         )
         if write.reload:  # 201 with the customer, as recorded (spec §9.5)
@@ -89,7 +89,7 @@ class V1:
     async def list_customers(self, request: Request) -> Response:
         key = api_key(request)
         search = await self._read_query(key, query.list_search, request)
-        found = await self.run(service.list_customers, self.store, key, search)
+        found = await self.calls.in_thread(service.list_customers, self.store, key, search)
         return _collection(search, found, encode.list_item)
 
     async def list_mailbox_customers(self, request: Request) -> Response:
@@ -108,7 +108,7 @@ class V1:
     async def search_customers(self, request: Request) -> Response:
         key = api_key(request)
         search = await self._read_query(key, query.search, request)
-        found = await self.run(service.search_customers, self.store, key, search)
+        found = await self.calls.in_thread(service.search_customers, self.store, key, search)
         return _collection(search, found, encode.search_item)
 
     # -- plumbing
@@ -140,13 +140,6 @@ class V1:
         except (Malformed, BodyTooLarge):
             await self.run(service.authenticate, self.store, key)
             raise
-
-    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a store call in a worker thread. (Running SQLite's calls on the event loop itself
-        doubled GET throughput but made p99 latency ten times worse: docs/performance.md.)"""
-        return await anyio.to_thread.run_sync(
-            lambda: function(*args, **kwargs), limiter=self.limiter
-        )
 
     @staticmethod
     def _v1(endpoint: Endpoint) -> Endpoint:

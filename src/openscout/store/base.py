@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from openscout.domain.customers import Customer
 from openscout.domain.search import Found, Search
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreBusy(Exception):
+    """A call made with `Store.call_inline` would have had to wait (for another process's write
+    lock): its transaction was rolled back, and the call can be made again where waiting is
+    allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,14 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     """Opens transactions. Writes are serialized per customer (or per database on SQLite)."""
+
+    #: Whether `call_inline` may be used: calls answered without waiting on a network or a
+    #: lock can run on the event loop itself (http/calls.py).
+    inline: bool
+
+    def call_inline(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`function(*args, **kwargs)` in this thread, its transactions refusing to wait: where
+        a transaction would wait, it is rolled back and `StoreBusy` raised."""
 
     def reading(self) -> AbstractContextManager[Transaction]: ...
 

@@ -1,0 +1,176 @@
+"""The inline lane of a SQLite store (store/sql.py, http/calls.py): calls made on the event loop
+never wait. Where one would (another process holds the write lock), it is rolled back having
+written nothing and raises StoreBusy, and the server makes the call again in a thread, which
+waits for the lock; the client sees a normal answer, only later."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from openscout import service
+from openscout.contract.v1 import decode
+from openscout.domain.customers import Customer
+from openscout.store.base import StoreBusy
+from openscout.store.sql import SqlStore
+from tests.conftest import migrated_store, new_account, running_server
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+    store = migrated_store(f"sqlite:///{tmp_path / 'inline.db'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def write_lock_held_elsewhere(store: SqlStore) -> Iterator[None]:
+    """Another process's view: a connection of its own holding SQLite's write lock."""
+    database = store.engine.url.database
+    assert database is not None
+    other = sqlite3.connect(database, isolation_level=None, timeout=10)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def create(store: SqlStore, key: str, first_name: str) -> Customer:
+    body = {"firstName": first_name, "lastName": "Lee", "emails": [{"value": f"{first_name}@x.io"}]}
+    patch = decode.create_request(json.dumps(body).encode(), None).patch
+    return service.create_customer(store, key, patch, NOW)
+
+
+def rename(store: SqlStore, key: str, customer_id: int, first_name: str) -> Customer:
+    patch = decode.update_request(f'{{"firstName": "{first_name}"}}'.encode(), None).patch
+    return service.update_customer(store, key, customer_id, patch, NOW)
+
+
+def test_only_a_sqlite_file_answers_inline(sqlite_store: SqlStore, tmp_path: Path) -> None:
+    assert sqlite_store.inline
+    memory = SqlStore("sqlite://")
+    try:
+        assert not memory.inline
+        with pytest.raises(StoreBusy):
+            memory.call_inline(lambda: None)
+    finally:
+        memory.close()
+
+
+def test_inline_calls_read_and_write_like_any_other(sqlite_store: SqlStore) -> None:
+    account = new_account(sqlite_store)
+    created = sqlite_store.call_inline(create, sqlite_store, account.key, "ann")
+    assert created.id is not None
+    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+    assert renamed.first_name == "bea"
+    # Seen by the other lane (a pooled connection in another thread) at once.
+    found: list[Customer] = []
+    thread = threading.Thread(
+        target=lambda: found.append(
+            service.get_customer(sqlite_store, account.key, created.id or 0)
+        )
+    )
+    thread.start()
+    thread.join()
+    assert found[0].first_name == "bea"
+
+
+def test_an_inline_write_that_would_wait_writes_nothing_and_says_busy(
+    sqlite_store: SqlStore,
+) -> None:
+    account = new_account(sqlite_store)
+    created = create(sqlite_store, account.key, "ann")
+    assert created.id is not None
+    with write_lock_held_elsewhere(sqlite_store):
+        started = time.monotonic()
+        with pytest.raises(StoreBusy):
+            sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+        assert time.monotonic() - started < 1  # refused at once, not after the busy timeout
+        # Reads never wait in WAL mode: they still answer inline.
+        read = sqlite_store.call_inline(service.get_customer, sqlite_store, account.key, created.id)
+        assert read.first_name == "ann"
+    assert service.get_customer(sqlite_store, account.key, created.id).first_name == "ann"
+    # The inline connection is usable again once the lock is free.
+    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+    assert renamed.first_name == "bea"
+
+
+def test_an_inline_write_says_busy_while_a_thread_of_the_process_writes(
+    sqlite_store: SqlStore,
+) -> None:
+    account = new_account(sqlite_store)
+    created = create(sqlite_store, account.key, "ann")
+    assert created.id is not None
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with sqlite_store.writing():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(StoreBusy):
+            sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_puts_that_meet_a_held_lock_wait_for_it_in_turn_and_succeed(
+    sqlite_store: SqlStore,
+) -> None:
+    account = new_account(sqlite_store)
+    first, second = (
+        create(sqlite_store, account.key, "ann"),
+        create(sqlite_store, account.key, "bo"),
+    )
+    with (
+        running_server(sqlite_store) as server,
+        httpx.Client(base_url=server.url, auth=(account.key, "X"), timeout=20) as client,
+    ):
+        answers: list[httpx.Response] = []
+
+        def put(customer: Customer, name: str) -> None:
+            answers.append(
+                client.put(f"/v1/customers/{customer.id}.json", json={"firstName": name})
+            )
+
+        with write_lock_held_elsewhere(sqlite_store):
+            threads = [
+                threading.Thread(target=put, args=(first, "Bea")),
+                threading.Thread(target=put, args=(second, "Cy")),
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.5)
+            assert not answers  # both still waiting for the lock, neither refused
+            # Meanwhile the server answers reads without waiting.
+            read = client.get(f"/v1/customers/{first.id}.json")
+            assert read.status_code == 200
+            assert read.json()["item"]["firstName"] == "ann"
+        for thread in threads:
+            thread.join(timeout=15)
+        assert [answer.status_code for answer in answers] == [200, 200]
+        names = [
+            client.get(f"/v1/customers/{customer.id}.json").json()["item"]["firstName"]
+            for customer in (first, second)
+        ]
+        assert names == ["Bea", "Cy"]
