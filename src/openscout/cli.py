@@ -15,6 +15,7 @@ from openscout import __version__, keys
 from openscout.config import (
     DEFAULT_DATABASE_URL,
     LOG_LEVELS,
+    SERVERS,
     Settings,
     SettingsError,
     load_settings,
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(options, "host", None),
             port=getattr(options, "port", None),
             workers=getattr(options, "workers", None),
+            server=getattr(options, "server", None),
             pool_size=getattr(options, "pool_size", None),
             public_url=getattr(options, "public_url", None),
             log_level=getattr(options, "log_level", None),
@@ -85,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (env OPENSCOUT_HOST; 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (env OPENSCOUT_PORT; 8080)")
     serve.add_argument("--workers", type=int, help="server processes (env OPENSCOUT_WORKERS; 1)")
+    serve.add_argument(
+        "--server",
+        type=str.lower,
+        choices=SERVERS,
+        help="HTTP server: granian or uvicorn (env OPENSCOUT_SERVER; granian)",
+    )
     serve.add_argument(
         "--pool-size", type=int, help="database connections per process (OPENSCOUT_POOL_SIZE; 8)"
     )
@@ -211,8 +219,6 @@ def _safe_url(url: str) -> str:
 
 
 def _serve(settings: Settings, _options: argparse.Namespace) -> int:
-    import uvicorn
-
     if settings.control_api and settings.workers > 1:
         # Its journal, faults, clocks and snapshots live in the memory of one process.
         print("openscout: --control-api needs a single worker (--workers 1)", file=sys.stderr)
@@ -238,6 +244,7 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         ("DATABASE_URL", settings.database_url),
         ("POOL_SIZE", str(settings.pool_size)),
         ("WORKERS", str(settings.workers)),
+        ("SERVER", settings.server),
         ("PUBLIC_URL", settings.public_url or ""),
         ("RATE_LIMIT", str(settings.rate_limit)),
         ("BURST_LIMIT", str(settings.burst_limit)),
@@ -246,8 +253,43 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         ("CONTROL_API", "true" if settings.control_api else "false"),
     ):
         os.environ[f"OPENSCOUT_{name}"] = value  # read again by each worker's app factory
+    if settings.server == "uvicorn":
+        _run_uvicorn(settings)
+    else:
+        _run_granian(settings)
+    return 0
+
+
+_APP = "openscout.http.asgi:app"
+
+
+def _run_granian(settings: Settings) -> None:
+    """Serve with granian: the default (docs/performance.md has the measurements)."""
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        _APP,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        factory=True,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_level=LogLevels(settings.log_level),
+        # granian's own access line, with the query string, only when ours is off.
+        log_access=settings.log_level == "debug" and not settings.access_log,
+        # A worker that dies (killed, out of memory) is replaced, as uvicorn's supervisor does.
+        respawn_failed_workers=True,
+    ).serve()
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
-        "openscout.http.asgi:app",
+        _APP,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -259,7 +301,6 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         access_log=settings.log_level == "debug" and not settings.access_log,
         server_header=False,
     )
-    return 0
 
 
 def _url_host(host: str) -> str:

@@ -10,6 +10,11 @@ from typing import Any
 DEFAULT_DATABASE_URL = "sqlite:///./openscout.db"
 #: What `--log-level` takes. Not uvicorn's `trace`: it logs whole requests, API keys included.
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+#: The HTTP servers `serve` can run the app on; the first is the default (docs/performance.md:
+#: granian answered faster than uvicorn, with a far shorter tail of slow answers, under load).
+SERVERS = ("granian", "uvicorn")
+#: Settings that take one of a few words.
+_CHOICES: dict[str, tuple[str, ...]] = {"log_level": LOG_LEVELS, "server": SERVERS}
 #: Settings for which 0 is a meaningful value (it turns the limit off).
 _ZERO_ALLOWED = frozenset({"port", "rate_limit", "burst_limit"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -26,6 +31,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    #: The HTTP server that runs the app: granian (the default) or uvicorn.
+    server: str = SERVERS[0]
     pool_size: int = 8
     #: The base of `Location` headers; by default the URL the request came to.
     public_url: str | None = None
@@ -72,9 +79,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 problems.append(f"{variable}={raw!r} is not true or false")
                 continue
             values[setting.name] = raw.strip().lower() in _TRUE
-        elif setting.name == "log_level":
-            if raw.strip().lower() not in LOG_LEVELS:
-                problems.append(f"{variable}={raw!r} is not one of {', '.join(LOG_LEVELS)}")
+        elif setting.name in _CHOICES:
+            choices = _CHOICES[setting.name]
+            if raw.strip().lower() not in choices:
+                problems.append(f"{variable}={raw!r} is not one of {', '.join(choices)}")
                 continue
             values[setting.name] = raw.strip().lower()
         else:

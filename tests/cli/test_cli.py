@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -412,3 +413,39 @@ def test_openscout_alone_means_serve(cli: Cli) -> None:
         wait_until_it_answers(server, url)
         assert httpx.get(f"{url}/v1/customers/1.json", timeout=10).status_code == 401
     assert server.popen.poll() is not None
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_serve_runs_on_either_http_server_and_stops_cleanly(cli: Cli, server_name: str) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = cli.create_key()
+    with serving(cli, "serve", "--port", str(port), "--server", server_name) as server:
+        wait_until_it_answers(server, url)
+        with httpx.Client(base_url=url, auth=(key, "X"), timeout=10) as http:
+            created = http.post(
+                "/v1/customers.json?reload=true",
+                json={"firstName": "Ann", "lastName": "Lee", "phones": [{"value": "555"}]},
+            )
+            assert created.status_code == 201, created.text
+            customer_id = created.json()["item"]["id"]
+            assert created.headers["location"] == f"{url}/v1/customers/{customer_id}.json"
+            assert created.headers["content-type"] == "application/json; charset=utf-8"
+            assert created.headers["access-control-allow-origin"] == "*"
+            changed = http.put(f"/v1/customers/{customer_id}.json", json={"firstName": "Bea"})
+            assert (changed.status_code, changed.content) == (200, b"")
+            assert http.get(f"/v1/customers/{customer_id}.json").json()["item"]["firstName"] == (
+                "Bea"
+            )
+    # Stopped by SIGTERM: granian exits 0, uvicorn re-raises the signal once it has shut down.
+    assert server.popen.poll() in (0, -signal.SIGTERM)
+    assert not any("Traceback" in line for line in server.errors), server.errors
+
+
+def test_serve_refuses_an_unknown_http_server(cli: Cli) -> None:
+    done = cli.run("serve", "--server", "gunicorn")
+    assert done.returncode == 2
+    assert "--server" in done.stderr
+    done = cli.run("serve", OPENSCOUT_SERVER="gunicorn")
+    assert done.returncode == 2
+    assert "OPENSCOUT_SERVER='gunicorn' is not one of granian, uvicorn" in done.stderr
