@@ -16,7 +16,10 @@ the other, nothing else running:
    page 1 filtered by email, search by email (64 connections) and the PUT mix of put.lua (64
    connections on SQLite, 8 on PostgreSQL);
 3. once per backend, after its sizes: the framework ceiling, bench/ceiling_app.py served like
-   openscout (uvicorn, uvloop, httptools, the same worker count), under the same GET script.
+   openscout (granian with uvloop, the same worker count), under the same GET script; and the
+   same on uvicorn (uvloop, httptools);
+4. on SQLite at the smallest size, GET and the PUT mix again with `openscout serve --server
+   uvicorn`: the two HTTP servers side by side, behind the choice of granian as the default.
 
 It prints a table (req/s, p50, p99, peak RSS, ratio to the ceiling, non-2xx, targets of issue
 5 met or not) and writes it to build/bench/report.md, the raw figures to build/bench/report.json
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +73,11 @@ RELOAD_SHARE = 0.10
 #: Above this share of bad answers (non-2xx, socket errors, unexpected bodies) a run is invalid.
 MAX_BAD = 0.001
 SCENARIOS = ("get", "list", "search", "put")
+#: HTTP servers compared: `openscout serve`'s default first (--server), then the other one.
+SERVERS = ("granian", "uvicorn")
+DEFAULT_SERVER = SERVERS[0]
+#: Scenarios also run on the other server, at the smallest size on SQLite, to compare the two.
+COMPARED = ("get", "put")
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class Row:
     size: int
     scenario: str
     connections: int = 0
+    #: The HTTP server openscout (or the framework ceiling) ran on.
+    server: str = "granian"
     per_second: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None
@@ -134,23 +145,29 @@ def main() -> int:
     workers = 1
     tag = secrets.token_hex(3)
     skipped: list[str] = []
+    backends = []
     for backend in plan.backends:
         if backend == "postgresql" and (problem := postgres_problem()):
             skipped.append(f"PostgreSQL skipped: {problem}")
             log(skipped[-1])
             continue
+        backends.append(backend)
+    seed_all(plan, backends)
+    for backend in backends:
         group: list[Row] = []
         for size in plan.sizes:
             found, workers, data = bench_database(plan, wrk, backend, size, tag)
             group.extend(found)
         # The framework ceiling does not depend on the database: once per backend, right after
         # openscout ran on it, with as many worker processes.
-        framework = framework_ceiling(plan, wrk, workers, data)
-        framework.backend = backend
+        ceilings = {}
+        for server in SERVERS:
+            ceilings[server] = framework_ceiling(plan, wrk, workers, data, server)
+            ceilings[server].backend, ceilings[server].server = backend, server
         for row in group:
-            if row.scenario in ("get", "list", "search"):
-                row.framework = framework.per_second
-        rows.extend([*group, framework])
+            if row.scenario.split(" ")[0] in ("get", "list", "search"):
+                row.framework = ceilings[row.server].per_second
+        rows.extend([*group, *ceilings.values()])
     if not rows:
         raise SystemExit("nothing was measured")
     judge(rows, plan)
@@ -189,6 +206,18 @@ def make_plan() -> Plan:
         quick=quick,
         kind="custom" if options.sizes or options.seconds else ("quick" if quick else "full"),
     )
+
+
+def seed_all(plan: Plan, backends: list[str]) -> None:
+    """Seed the databases the run needs that do not exist yet, two at a time, largest first:
+    a seed keeps about one core busy (Python on one side, the database on the other), and the
+    machine has two."""
+    jobs = sorted(
+        ((backend, size) for backend in backends for size in plan.sizes), key=lambda j: -j[1]
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _url in pool.map(lambda job: seeded(*job), jobs):
+            pass
 
 
 def ensure_wrk() -> str:
@@ -238,7 +267,38 @@ def bench_database(
                 else ""
             )
         )
+    if backend == "sqlite" and size == min(plan.sizes):
+        rows.extend(other_server(plan, wrk, url, data, auth, size, tag, ceilings))
     return rows, workers, data
+
+
+def other_server(
+    plan: Plan,
+    wrk: str,
+    url: str,
+    data: Path,
+    auth: str,
+    size: int,
+    tag: str,
+    ceilings: dict[str, Row],
+) -> list[Row]:
+    """GET and the PUT mix with `openscout serve --server` the other HTTP server: the
+    measurement behind the choice of the default."""
+    rows = []
+    other = SERVERS[1]
+    export(url, size, plan.sample, data)  # the PUTs above changed the chats the data file lists
+    with serving(openscout_serve(url, "--server", other), "/healthz") as server:
+        run_wrk(plan, wrk, server, data, auth, "get", 64, tag, seconds=plan.warm_up)
+        for scenario in COMPARED:
+            row = run_wrk(plan, wrk, server, data, auth, scenario, 64, tag + "u")
+            row.backend, row.size, row.server = "sqlite", size, other
+            row.scenario = f"{scenario} ({other})"
+            row.rss_mb = server.peak_rss_mb()[0]
+            if scenario == "put":
+                row.storage = ceilings["storage PUT"].per_second
+            rows.append(row)
+            log(f"   {describe(row)}")
+    return rows
 
 
 def create_key(url: str) -> str:
@@ -501,29 +561,31 @@ def run_wrk(
     return row
 
 
-def framework_ceiling(plan: Plan, wrk: str, workers: int, data: Path) -> Row:
-    """bench/ceiling_app.py under the GET script, served as openscout is (right after it)."""
-    command = [
-        *(sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "ceiling_app:app"),
-        *("--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)),
-        *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"),
-    ]
-    with serving(command, "/healthz") as server:
+def framework_ceiling(plan: Plan, wrk: str, workers: int, data: Path, server: str) -> Row:
+    """bench/ceiling_app.py under the GET script, on `server` (granian, as `openscout serve`
+    runs by default, or uvicorn), with as many worker processes as openscout ran."""
+    if server == "granian":
+        command = [
+            *(sys.executable, "-m", "granian", "--interface", "asgi"),
+            *("--working-dir", str(ROOT / "bench"), "--loop", "uvloop"),
+            *("--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)),
+            *("--no-access-log", "--log-level", "warning", "ceiling_app:app"),
+        ]
+    else:
+        command = [
+            *(sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "ceiling_app:app"),
+            *("--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)),
+            *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            *("--log-level", "warning"),
+        ]
+    label = "framework GET" + ("" if server == DEFAULT_SERVER else f" ({server})")
+    with serving(command, "/healthz") as process:
         auth = "Basic " + base64.b64encode(b"ceiling:X").decode()
-        run_wrk(plan, wrk, server, data, auth, "get", 64, "x", seconds=plan.warm_up)
+        run_wrk(plan, wrk, process, data, auth, "get", 64, "x", seconds=plan.warm_up)
         row = run_wrk(
-            plan,
-            wrk,
-            server,
-            data,
-            auth,
-            "get",
-            64,
-            "x",
-            marker='"item":{"id":',
-            label="framework GET",
+            plan, wrk, process, data, auth, "get", 64, "x", marker='"item":{"id":', label=label
         )
-        row.rss_mb = server.peak_rss_mb()[0]
+        row.rss_mb = process.peak_rss_mb()[0]
     log(f"   {describe(row)}")
     return row
 
@@ -657,7 +719,8 @@ def render(
     lines += [
         "",
         "conns: wrk connections (threads for the storage ceilings). ÷ framework: req/s over "
-        "the framework ceiling's (bench/ceiling_app.py, a trivial JSON GET on the same stack); "
+        "the framework ceiling's (bench/ceiling_app.py, a trivial JSON GET on the same stack: "
+        "granian, or uvicorn for the rows marked so); "
         "÷ storage: req/s over the storage ceiling's of the same backend and size "
         "(bench/storage_ceiling.py, the same SQL in-process). peak RSS: the largest VmHWM "
         "among the server's processes so far; in brackets the largest RssAnon (heap) and "
