@@ -291,8 +291,11 @@ def _configure_sqlite(engine: Engine) -> None:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "cache_size=-65536",
-            "mmap_size=268435456",
+            # 8 MiB of page cache per connection, no memory map: with one connection per worker
+            # thread, 64 MiB caches and 256 MiB maps took a server to 1.2 GB resident on a
+            # million customers, for no measurable gain (docs/performance.md).
+            "cache_size=-8192",
+            "mmap_size=0",
             "temp_store=MEMORY",
         ):
             cursor.execute(f"PRAGMA {pragma}")
