@@ -13,7 +13,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -690,28 +690,39 @@ class SqlTransaction:
 
     # -- writing one customer
 
+    def _pipelined(self) -> AbstractContextManager[Any]:
+        """On PostgreSQL, the writes of one customer are sent without waiting for each answer
+        (psycopg's pipeline mode): a round trip where a new entry's id is needed, and one at
+        the end, instead of one per statement. Errors still surface before the commit."""
+        if self.is_sqlite:
+            return nullcontext()
+        driver: Any = self.connection.connection.driver_connection
+        return driver.pipeline()  # type: ignore[no-any-return]
+
     def _write(
         self, account_id: int, before: Customer, after: Customer, customer_id: int, *, is_new: bool
     ) -> Customer:
         try:
-            if not is_new and (values := _customer_values(after)) != _customer_values(before):
-                _UPDATE_CUSTOMER.execute(
-                    self.connection,
-                    customer=customer_id,
-                    **{f"new_{name}": value for name, value in values.items()},
-                )
+            # Before the pipeline: SQLAlchemy reads its statements' answers at once.
             address = self._write_address(customer_id, before.address, after.address)
-            collections = {
-                collection.value: self._write_entries(
-                    account_id,
-                    customer_id,
-                    collection,
-                    before.entries(collection),
-                    after.entries(collection),
-                )
-                for collection in Collection
-            }
-            self._write_terms(account_id, customer_id, before, after)
+            with self._pipelined():
+                if not is_new and (values := _customer_values(after)) != _customer_values(before):
+                    _UPDATE_CUSTOMER.execute(
+                        self.connection,
+                        customer=customer_id,
+                        **{f"new_{name}": value for name, value in values.items()},
+                    )
+                collections = {
+                    collection.value: self._write_entries(
+                        account_id,
+                        customer_id,
+                        collection,
+                        before.entries(collection),
+                        after.entries(collection),
+                    )
+                    for collection in Collection
+                }
+                self._write_terms(account_id, customer_id, before, after)
         except (sa_exc.IntegrityError, self.connection.dialect.dbapi.IntegrityError) as error:  # type: ignore[union-attr]
             # Only the unique email index can fail here: another customer took the address
             # between our check and our write.
