@@ -86,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API (the default command)")
     serve.add_argument("--host", help="address to listen on (env OPENSCOUT_HOST; 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (env OPENSCOUT_PORT; 8080)")
-    serve.add_argument("--workers", type=int, help="server processes (env OPENSCOUT_WORKERS; 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes (env OPENSCOUT_WORKERS; 1 on SQLite, one per CPU on PostgreSQL)",
+    )
     serve.add_argument(
         "--server",
         type=str.lower,
@@ -219,7 +223,7 @@ def _safe_url(url: str) -> str:
 
 
 def _serve(settings: Settings, _options: argparse.Namespace) -> int:
-    if settings.control_api and settings.workers > 1:
+    if settings.control_api and settings.worker_count() > 1:
         # Its journal, faults, clocks and snapshots live in the memory of one process.
         print("openscout: --control-api needs a single worker (--workers 1)", file=sys.stderr)
         return 2
@@ -243,7 +247,7 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     for name, value in (
         ("DATABASE_URL", settings.database_url),
         ("POOL_SIZE", str(settings.pool_size)),
-        ("WORKERS", str(settings.workers)),
+        ("WORKERS", str(settings.worker_count())),
         ("SERVER", settings.server),
         ("PUBLIC_URL", settings.public_url or ""),
         ("RATE_LIMIT", str(settings.rate_limit)),
@@ -275,7 +279,7 @@ def _run_granian(settings: Settings) -> None:
         port=settings.port,
         interface=Interfaces.ASGI,
         factory=True,
-        workers=settings.workers,
+        workers=settings.worker_count(),
         loop=Loops.uvloop,
         log_level=LogLevels(settings.log_level),
         # granian's own access line, with the query string, only when ours is off.
@@ -293,7 +297,7 @@ def _run_uvicorn(settings: Settings) -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers,
+        workers=settings.worker_count(),
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,

@@ -30,7 +30,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8080
-    workers: int = 1
+    #: Server processes; None: one on SQLite (one writer at a time, and the control API's state
+    #: lives in one process), one per CPU on PostgreSQL (docs/performance.md).
+    workers: int | None = None
     #: The HTTP server that runs the app: granian (the default) or uvicorn.
     server: str = SERVERS[0]
     pool_size: int = 8
@@ -48,6 +50,14 @@ class Settings:
     #: Serve the control API under /_openscout/ (for test suites only: docs/testing.md).
     control_api: bool = False
 
+    def worker_count(self) -> int:
+        """The server processes to run: `workers`, or the default for the database."""
+        if self.workers is not None:
+            return self.workers
+        if self.control_api or self.database_url.startswith("sqlite"):
+            return 1
+        return os.cpu_count() or 1
+
     def with_options(self, **options: Any) -> Settings:
         """These settings with the options that were given (None means not given)."""
         given = {name: value for name, value in options.items() if value is not None}
@@ -64,7 +74,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw = environ.get(variable)
         if raw is None or raw == "":
             continue
-        if setting.type == "int":
+        if setting.type in ("int", "int | None"):
             try:
                 number = int(raw)
             except ValueError:

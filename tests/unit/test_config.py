@@ -1,0 +1,40 @@
+"""Settings that depend on one another: the default number of server processes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from openscout.config import Settings, SettingsError, load_settings
+
+POSTGRES = "postgresql://openscout@db.internal/openscout"
+
+
+def test_sqlite_serves_from_one_process_by_default() -> None:
+    assert load_settings({}).worker_count() == 1
+    assert load_settings({"OPENSCOUT_DATABASE_URL": "sqlite:///x.db"}).worker_count() == 1
+
+
+def test_postgresql_serves_from_one_process_per_cpu_by_default() -> None:
+    settings = load_settings({"OPENSCOUT_DATABASE_URL": POSTGRES})
+    assert settings.worker_count() == (os.cpu_count() or 1)
+
+
+def test_the_control_api_keeps_one_process_whatever_the_database() -> None:
+    assert Settings(database_url=POSTGRES, control_api=True).worker_count() == 1
+
+
+@pytest.mark.parametrize("url", ["sqlite:///x.db", POSTGRES])
+def test_a_chosen_number_of_processes_is_kept(url: str) -> None:
+    assert (
+        load_settings({"OPENSCOUT_WORKERS": "3", "OPENSCOUT_DATABASE_URL": url}).worker_count() == 3
+    )
+    assert Settings(database_url=url).with_options(workers=5).worker_count() == 5
+
+
+def test_a_number_of_processes_must_be_a_positive_whole_number() -> None:
+    with pytest.raises(SettingsError, match="OPENSCOUT_WORKERS='two' is not a whole number"):
+        load_settings({"OPENSCOUT_WORKERS": "two"})
+    with pytest.raises(SettingsError, match="OPENSCOUT_WORKERS='0' is too small"):
+        load_settings({"OPENSCOUT_WORKERS": "0"})
