@@ -37,7 +37,8 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -153,6 +154,7 @@ class Driver:
         self.cursor = connection.cursor()
         #: When a list, every statement sent is appended to it (`--show-sql`).
         self.record: list[str] | None = None
+        self.piped = False
 
     def sql(self, statement: str) -> str:
         if self.record is not None:
@@ -160,7 +162,23 @@ class Driver:
         return statement if self.is_sqlite else statement.replace("?", "%s")
 
     def run(self, statement: str, params: tuple[Any, ...]) -> Any:
-        return self.cursor.execute(self.sql(statement), params)
+        # In a pipeline every statement needs a cursor of its own, to read its answer later.
+        cursor = self.connection.cursor() if self.piped else self.cursor
+        return cursor.execute(self.sql(statement), params)
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """PostgreSQL: statements sent without waiting for each answer, as openscout sends a
+        customer's writes (psycopg's pipeline mode). SQLite: nothing to do."""
+        if self.is_sqlite:
+            yield
+            return
+        with self.connection.pipeline():
+            self.piped = True
+            try:
+                yield
+            finally:
+                self.piped = False
 
     def many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
         self.cursor.executemany(self.sql(statement), rows)
@@ -224,17 +242,30 @@ def put(db: Driver, key_hash: str, sample: Sample, tag: str, data: Data, now: in
     after = _terms_customer(row, after_emails, first=first, org=org)
     if db.run(EMAIL_OWNER, (account_id, address.casefold(), sample.id)).fetchone():
         raise LookupError(f"{address} is taken")
-    one(db.run(UPDATE_CUSTOMER, (first, org, folded(first), now, sample.id)))
-    one(db.run(UPDATE_EMAIL, (address, address.casefold(), sample.email_id)))
-    one(db.run(UPDATE_PHONE, (label, phone[0])))
-    one(db.run(DELETE_CHAT, (chats[0][0],)))
-    chat = f"bench-c{tag}{sample.visits}"
-    db.run(INSERT_CHAT, (account_id, sample.id, chat, chat)).fetchone()
-    old, new = customer_terms(before), customer_terms(after)
-    if gone := old - new:
-        db.many(DELETE_TERM, [(sample.id, name, term) for name, term in sorted(gone)])
-    if added := new - old:
-        db.many(INSERT_TERM, [(sample.id, name, term, account_id) for name, term in sorted(added)])
+    pending: list[Any] = []  # writes whose answers a pipeline gives only at its end
+
+    def write(statement: str, params: tuple[Any, ...]) -> None:
+        cursor = db.run(statement, params)
+        if db.piped:
+            pending.append(cursor)
+        else:
+            one(cursor)
+
+    with db.pipeline():
+        write(UPDATE_CUSTOMER, (first, org, folded(first), now, sample.id))
+        write(UPDATE_EMAIL, (address, address.casefold(), sample.email_id))
+        write(UPDATE_PHONE, (label, phone[0]))
+        write(DELETE_CHAT, (chats[0][0],))
+        chat = f"bench-c{tag}{sample.visits}"
+        db.run(INSERT_CHAT, (account_id, sample.id, chat, chat)).fetchone()
+        old, new = customer_terms(before), customer_terms(after)
+        if gone := old - new:
+            db.many(DELETE_TERM, [(sample.id, name, term) for name, term in sorted(gone)])
+        if added := new - old:
+            rows = [(sample.id, name, term, account_id) for name, term in sorted(added)]
+            db.many(INSERT_TERM, rows)
+    for cursor in pending:
+        one(cursor)
     db.commit()
     sample.first, sample.org, sample.phone_label = first, org, label
 
