@@ -142,7 +142,7 @@ def main() -> int:
     (BUILD / "wrk").mkdir(exist_ok=True)
     started = time.monotonic()
     rows: list[Row] = []
-    workers = 1
+    workers: dict[str, int] = {}
     tag = secrets.token_hex(3)
     skipped: list[str] = []
     backends = []
@@ -156,13 +156,13 @@ def main() -> int:
     for backend in backends:
         group: list[Row] = []
         for size in plan.sizes:
-            found, workers, data = bench_database(plan, wrk, backend, size, tag)
+            found, workers[backend], data = bench_database(plan, wrk, backend, size, tag)
             group.extend(found)
         # The framework ceiling does not depend on the database: once per backend, right after
         # openscout ran on it, with as many worker processes.
         ceilings = {}
         for server in SERVERS:
-            ceilings[server] = framework_ceiling(plan, wrk, workers, data, server)
+            ceilings[server] = framework_ceiling(plan, wrk, workers[backend], data, server)
             ceilings[server].backend, ceilings[server].server = backend, server
         for row in group:
             if row.scenario.split(" ")[0] in ("get", "list", "search"):
@@ -627,7 +627,7 @@ def describe(row: Row) -> str:
     return f"{row.scenario:<14} {row.per_second:9,.0f}/s  p50 {p50} ms  p99 {p99} ms{bad}"
 
 
-def describe_machine(workers: int) -> dict[str, Any]:
+def describe_machine(workers: dict[str, int]) -> dict[str, Any]:
     version = ""
     try:
         import psycopg
@@ -690,7 +690,11 @@ def render(
         f"{machine['sqlite']}; PostgreSQL {machine['postgresql']}; {machine['wrk']}; commit "
         f"{machine['commit']}. wrk -t{plan.threads}, {plan.seconds:g} s per run after "
         f"{plan.warm_up:g} s of warm-up; storage ceilings {plan.ceiling_seconds:g} s; "
-        f"`openscout serve` ran {machine['workers']} worker process(es). Took {elapsed:.0f} s.",
+        "`openscout serve` ran "
+        + ", ".join(
+            f"{count} worker process(es) on {name}" for name, count in machine["workers"].items()
+        )
+        + f". Took {elapsed:.0f} s.",
         "",
         header,
         "|" + "---|" * 13,
