@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +175,26 @@ def test_puts_that_meet_a_held_lock_wait_for_it_in_turn_and_succeed(
             for customer in (first, second)
         ]
         assert names == ["Bea", "Cy"]
+
+
+def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
+    sqlite_store: SqlStore,
+) -> None:
+    account = new_account(sqlite_store)
+    created = create(sqlite_store, account.key, "ann")
+    assert created.id is not None
+
+    account_id = service.authenticate(sqlite_store, account.key)
+
+    def rename_then_fail() -> None:
+        rename(sqlite_store, account.key, created.id or 0, "bea")  # its own write transaction
+        with sqlite_store.writing() as transaction:
+            transaction.save_customer(account_id, created, replace(created, first_name="cy"))
+            raise RuntimeError("after the write, before the commit")
+
+    with pytest.raises(RuntimeError):
+        sqlite_store.call_inline(rename_then_fail)
+    # The first transaction committed, the second left nothing behind.
+    assert service.get_customer(sqlite_store, account.key, created.id).first_name == "bea"
+    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "dee")
+    assert renamed.first_name == "dee"

@@ -146,14 +146,19 @@ class SqlStore:
                 connection = self._inline_connection
                 if connection is None or connection.invalidated:
                     connection = self._inline_connection = self.engine.connect()
-                    driver = connection.connection.driver_connection
-                    driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                    fresh: Any = connection.connection.driver_connection
+                    fresh.execute("PRAGMA busy_timeout=0")
                 # Begun on the driver first: a locked database refuses here, before SQLAlchemy
                 # has begun anything (its "begin" event below sees the transaction and adds none).
-                driver = connection.connection.driver_connection
-                driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
-                with connection.begin():
-                    yield SqlTransaction(connection, self.is_sqlite)
+                driver: Any = connection.connection.driver_connection
+                driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    with connection.begin():
+                        yield SqlTransaction(connection, self.is_sqlite)
+                except BaseException:
+                    if driver.in_transaction:  # a failed commit: never leave one open here
+                        driver.rollback()
+                    raise
         finally:
             if lock is not None:
                 lock.release()
