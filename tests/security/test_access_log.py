@@ -4,6 +4,7 @@ a header or a body; `Correlation-Id` on every response (spec §2), whether the l
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -15,6 +16,7 @@ import pytest
 
 from openscout import keys
 from openscout.config import Settings
+from openscout.http.accesslog import BatchedWriter
 from openscout.store.sql import SqlStore
 from tests.conftest import new_account, running_server
 from tests.security.test_keys import secrets_of
@@ -100,3 +102,35 @@ def test_without_the_access_log_nothing_is_logged_and_ids_are_still_sent(
     assert len(set(ids)) == len(ids)
     time.sleep(0.2)  # a line would be written just after its response; none may come
     assert [r for r in caplog.records if r.name == "openscout.access"] == []
+
+
+# -- the writer behind `openscout serve`'s log (accesslog.log_to)
+
+
+def record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("openscout.access", logging.INFO, __file__, 0, message, (), None)
+
+
+def test_the_batched_writer_writes_every_line_in_order_and_the_last_ones_on_close() -> None:
+    stream = io.StringIO()
+    writer = BatchedWriter(stream, interval=0.05)
+    for n in range(500):
+        writer.handle(record(f'{{"n":{n}}}'))
+    deadline = time.monotonic() + 10
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.getvalue(), "nothing written by the writer's own thread"
+    writer.handle(record('{"n":"last"}'))
+    writer.close()  # stops the thread, then writes what is left
+    assert not writer.thread.is_alive()
+    lines = stream.getvalue().splitlines()
+    assert lines == [f'{{"n":{n}}}' for n in range(500)] + ['{"n":"last"}']
+
+
+def test_a_broken_stream_drops_the_lines_without_failing_a_request() -> None:
+    stream = io.StringIO()
+    writer = BatchedWriter(stream, interval=60)
+    stream.close()
+    writer.handle(record('{"n":1}'))
+    writer.close()  # the write fails on the closed stream; nothing is raised
+    assert writer.lines == []

@@ -30,8 +30,8 @@ T = TypeVar("T")
 
 
 class StoreCalls:
-    """Runs store calls for one app: `run` for bounded reads, `write` for bounded writes,
-    `in_thread` for the rest."""
+    """Runs store calls for one app: `run` for bounded reads, `write` for bounded writes (the
+    same, one at a time), `in_thread` for the rest."""
 
     def __init__(self, store: Store, threads: int) -> None:
         self.store = store
@@ -44,7 +44,7 @@ class StoreCalls:
             try:
                 return self.store.call_inline(function, *args, **kwargs)
             except StoreBusy:
-                pass  # rolled back: wait in a thread instead
+                pass  # rolled back, nothing written: wait for the lock in a thread instead
         return await self.in_thread(function, *args, **kwargs)
 
     async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -54,11 +54,7 @@ class StoreCalls:
         if self._turn is None:
             self._turn = anyio.Lock()
         async with self._turn:
-            try:
-                return self.store.call_inline(function, *args, **kwargs)
-            except StoreBusy:
-                pass  # rolled back, nothing written: wait for the lock in a thread instead
-            return await self.in_thread(function, *args, **kwargs)
+            return await self.run(function, *args, **kwargs)
 
     async def in_thread(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await anyio.to_thread.run_sync(

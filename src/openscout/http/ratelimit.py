@@ -49,7 +49,11 @@ class Limits:
 
 
 class Counters(Protocol):
-    """Where the counts are kept. Called in a worker thread."""
+    """Where the counts are kept."""
+
+    #: True when `count` is one bounded store transaction (run like a customer's write, inline
+    #: on SQLite); False when it waits on a network (run in a worker thread: http/calls.py).
+    in_store: bool
 
     def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
         """The account of a live key and its counts after these hits; None (nothing counted)
@@ -60,6 +64,8 @@ class Counters(Protocol):
 
 class DatabaseCounters:
     """Counts in the `rate_limits` table: the key's account and its counts in one transaction."""
+
+    in_store = True
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -78,6 +84,8 @@ class DatabaseCounters:
 class RedisCounters:
     """Counts in Redis. Keys are named for the database (its URL without the password), so
     that servers on one database share counts and servers on two never mix their accounts."""
+
+    in_store = False
 
     def __init__(self, store: Store, redis_url: str, database_url: str) -> None:
         import redis
@@ -140,11 +148,8 @@ class RateLimits:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
         try:
-            # Counted in the database: a bounded call; in Redis: a round trip, in a thread.
-            if isinstance(self.counters, DatabaseCounters):
-                counted = await self.calls.write(self.counters.count, keys.hash_key(key), hits)
-            else:
-                counted = await self.calls.in_thread(self.counters.count, keys.hash_key(key), hits)
+            run = self.calls.write if self.counters.in_store else self.calls.in_thread
+            counted = await run(self.counters.count, keys.hash_key(key), hits)
         except StoreUnavailable as error:
             await error_response(error)(scope, receive, send)
             return

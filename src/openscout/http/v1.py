@@ -26,8 +26,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class V1:
-    """The v1 endpoints over one store. A customer's create, get and update are bounded calls
-    (`calls.run`: inline on SQLite); lists and searches run in worker threads (http/calls.py)."""
+    """The v1 endpoints over one store. A customer's get (`calls.run`), create and update
+    (`calls.write`) are bounded calls, inline on SQLite; lists and searches run in worker threads
+    (`calls.in_thread`; http/calls.py)."""
 
     def __init__(
         self,
@@ -39,7 +40,6 @@ class V1:
     ) -> None:
         self.store = store
         self.calls = calls
-        self.run = calls.run
         self.clock = clock
         self.public_url = public_url
 
@@ -72,7 +72,9 @@ class V1:
 
     async def get_customer(self, request: Request) -> Response:
         customer_id: int = request.path_params["customer_id"]
-        customer = await self.run(service.get_customer, self.store, api_key(request), customer_id)
+        customer = await self.calls.run(
+            service.get_customer, self.store, api_key(request), customer_id
+        )
         return JsonResponse(wire.item(encode.full(customer)))
 
     async def update_customer(self, request: Request) -> Response:
@@ -100,9 +102,11 @@ class V1:
         except Invalid:
             # The key, then the mailbox, are checked before the page (as a customer's existence
             # is before a body's values: docs/decisions/errors.md).
-            await self.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
+            await self.calls.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
             raise
-        found = await self.run(service.list_mailbox_customers, self.store, key, mailbox_id, page)
+        found = await self.calls.run(
+            service.list_mailbox_customers, self.store, key, mailbox_id, page
+        )
         return _collection(Search(page=page, page_size=wire.PAGE_SIZE), found, encode.list_item)
 
     async def search_customers(self, request: Request) -> Response:
@@ -120,7 +124,7 @@ class V1:
         try:
             return reader(request.query_params)
         except (Invalid, UnreadableQuery):
-            await self.run(service.authenticate, self.store, key)
+            await self.calls.run(service.authenticate, self.store, key)
             raise
 
     def _now(self) -> datetime:
@@ -138,7 +142,7 @@ class V1:
             body = await read_body(request)
             return decoder(body, request.query_params.get("reload"))
         except (Malformed, BodyTooLarge):
-            await self.run(service.authenticate, self.store, key)
+            await self.calls.run(service.authenticate, self.store, key)
             raise
 
     @staticmethod

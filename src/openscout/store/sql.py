@@ -122,17 +122,20 @@ class SqlStore:
         # connection of their own that never waits (http/calls.py). Not PostgreSQL (round
         # trips), nor in-memory SQLite (a database per connection).
         self.inline = self.is_sqlite and is_file
-        self._inline = threading.local()
+        self._calling_inline = threading.local()  # .active: in a call_inline, in this thread
         self._inline_connection: Connection | None = None
 
     def call_inline(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if not self.inline:
             raise StoreBusy("this store cannot answer inline")
-        self._inline.active = True
+        self._calling_inline.active = True
         try:
             return function(*args, **kwargs)
         finally:
-            self._inline.active = False
+            self._calling_inline.active = False
+
+    def _is_inline(self) -> bool:
+        return getattr(self._calling_inline, "active", False)
 
     @contextmanager
     def _inline_transaction(self, write: bool) -> Iterator[SqlTransaction]:
@@ -144,13 +147,15 @@ class SqlStore:
         try:
             with self._translated(inline=True):
                 connection = self._inline_connection
-                if connection is None or connection.invalidated:
+                fresh = connection is None or connection.invalidated
+                if fresh:
                     connection = self._inline_connection = self.engine.connect()
-                    fresh: Any = connection.connection.driver_connection
-                    fresh.execute("PRAGMA busy_timeout=0")
+                assert connection is not None
+                driver: Any = connection.connection.driver_connection
+                if fresh:
+                    driver.execute("PRAGMA busy_timeout=0")
                 # Begun on the driver first: a locked database refuses here, before SQLAlchemy
                 # has begun anything (its "begin" event below sees the transaction and adds none).
-                driver: Any = connection.connection.driver_connection
                 driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     with connection.begin():
@@ -165,7 +170,7 @@ class SqlStore:
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
-        if getattr(self._inline, "active", False):
+        if self._is_inline():
             with self._inline_transaction(write=False) as transaction:
                 yield transaction
             return
@@ -174,7 +179,7 @@ class SqlStore:
 
     @contextmanager
     def writing(self) -> Iterator[SqlTransaction]:
-        if getattr(self._inline, "active", False):
+        if self._is_inline():
             with self._inline_transaction(write=True) as transaction:
                 yield transaction
             return
@@ -238,7 +243,7 @@ class SqlStore:
         )
 
     def ping(self) -> None:
-        if getattr(self._inline, "active", False):
+        if self._is_inline():
             with self.reading() as transaction:
                 transaction.connection.exec_driver_sql("SELECT 1")
             return
@@ -321,6 +326,12 @@ class SqlTransaction:
     def __init__(self, connection: Connection, is_sqlite: bool) -> None:
         self.connection = connection
         self.is_sqlite = is_sqlite
+        # A unique index refusing a row, raised through SQLAlchemy or (COPY, prepared
+        # statements) by the driver itself.
+        self._integrity_errors: tuple[type[Exception], ...] = (
+            sa_exc.IntegrityError,
+            connection.dialect.dbapi.IntegrityError,  # type: ignore[union-attr]
+        )
 
     # -- keys and accounts
 
@@ -526,11 +537,10 @@ class SqlTransaction:
             for customer_id, customer in zip(ids, new, strict=True)
             for row in term_rows(account_id, customer_id, customer_terms(customer))
         ]
-        integrity_errors = (sa_exc.IntegrityError, self.connection.dialect.dbapi.IntegrityError)  # type: ignore[union-attr]
         try:
             for table, rows in ((entries, entry_rows), (addresses, address_rows)):
                 self._insert_many(table, rows)
-        except integrity_errors as error:
+        except self._integrity_errors as error:
             raise EmailTaken("") from error
         self._insert_many(search_terms, terms)
         self._count_new_customers(account_id, len(ids))
@@ -728,7 +738,7 @@ class SqlTransaction:
                     for collection in Collection
                 }
                 self._write_terms(account_id, customer_id, before, after)
-        except (sa_exc.IntegrityError, self.connection.dialect.dbapi.IntegrityError) as error:  # type: ignore[union-attr]
+        except self._integrity_errors as error:
             # Only the unique email index can fail here: another customer took the address
             # between our check and our write.
             raise EmailTaken(_new_email(before, after)) from error
