@@ -94,6 +94,11 @@ class Plan:
     kind: str = "full"
     #: wrk's time-out per request, in seconds.
     timeout: float = 5
+    #: `openscout serve --workers`; None: its default for the database.
+    workers: int | None = None
+
+    def serve_options(self) -> tuple[str, ...]:
+        return () if self.workers is None else ("--workers", str(self.workers))
 
 
 @dataclass
@@ -192,6 +197,7 @@ def make_plan() -> Plan:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=float, help="length of each wrk run")
     parser.add_argument("--sample", type=int, default=20_000, help="customers the runs touch")
+    parser.add_argument("--workers", type=int, help="openscout serve --workers (its default)")
     options = parser.parse_args()
     sizes = options.sizes or ("1000,10000" if quick else "10000,1000000")
     seconds = options.seconds or (3.0 if quick else 10.0)
@@ -204,7 +210,10 @@ def make_plan() -> Plan:
         sample=options.sample,
         threads=2,
         quick=quick,
-        kind="custom" if options.sizes or options.seconds else ("quick" if quick else "full"),
+        kind="custom"
+        if options.sizes or options.seconds or options.workers
+        else ("quick" if quick else "full"),
+        workers=options.workers,
     )
 
 
@@ -244,7 +253,7 @@ def bench_database(
         rows.append(storage_ceiling(plan, url, data, key, backend, size, scenario, tag))
     export(url, size, plan.sample, data)  # the ceiling changed the values the scripts start from
     ceilings = {row.scenario: row for row in rows}
-    with serving(openscout_serve(url), "/healthz") as server:
+    with serving(openscout_serve(url, *plan.serve_options()), "/healthz") as server:
         workers = server.workers()
         # Fill the server's caches, as a server that has been up a while has them.
         run_wrk(plan, wrk, server, data, auth, "get", 64, tag, seconds=plan.warm_up)
@@ -287,7 +296,8 @@ def other_server(
     rows = []
     other = SERVERS[1]
     export(url, size, plan.sample, data)  # the PUTs above changed the chats the data file lists
-    with serving(openscout_serve(url, "--server", other), "/healthz") as server:
+    command = openscout_serve(url, "--server", other, *plan.serve_options())
+    with serving(command, "/healthz") as server:
         run_wrk(plan, wrk, server, data, auth, "get", 64, tag, seconds=plan.warm_up)
         for scenario in COMPARED:
             row = run_wrk(plan, wrk, server, data, auth, scenario, 64, tag + "u")
