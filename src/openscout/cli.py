@@ -408,8 +408,8 @@ def _db_check(settings: Settings, _options: argparse.Namespace) -> int:
     return 0
 
 
-#: Customers per INSERT batch, and per transaction: big enough to be fast, small enough that
-#: a SQLite write-ahead log or a PostgreSQL transaction stays a manageable size.
+#: Customers per INSERT batch, and per SQLite transaction and progress line: big enough to be
+#: fast, small enough that SQLite's write-ahead log stays a manageable size.
 _SEED_BATCH = 5_000
 _SEED_TRANSACTION = 50_000
 
@@ -431,20 +431,30 @@ def _db_seed(settings: Settings, options: argparse.Namespace) -> int:
             account_id = transaction.ensure_account(account, now)
             start = transaction.find_customers(account_id, Search(page_size=1)).count
         made = seed.customers(total, now, start=start, seed=options.seed)
-        done = 0
+        # PostgreSQL loads the whole seed in one transaction (`SqlStore.loading`: keys and
+        # indexes made once at the end); SQLite commits every _SEED_TRANSACTION customers.
+        per_transaction = _SEED_TRANSACTION if store.is_sqlite else total
+        done = committed = 0
         while done < total:
-            with store.writing() as transaction:
-                for _ in range(0, min(_SEED_TRANSACTION, total - done), _SEED_BATCH):
-                    batch = list(itertools.islice(made, _SEED_BATCH))
+            with store.loading(report=lambda line: print(line, file=sys.stderr)) as transaction:
+                end = min(done + per_transaction, total)
+                while done < end:
+                    batch = list(itertools.islice(made, min(_SEED_BATCH, end - done)))
                     transaction.add_customers(account_id, batch)
                     done += len(batch)
-            rate = done / max(time.monotonic() - started, 1e-9)
-            print(f"seeded {done:,} of {total:,} customers ({rate:,.0f}/s)", file=sys.stderr)
+                    if done % _SEED_TRANSACTION == 0 or done == end:
+                        rate = done / max(time.monotonic() - started, 1e-9)
+                        print(
+                            f"seeded {done:,} of {total:,} customers ({rate:,.0f}/s)",
+                            file=sys.stderr,
+                        )
+            committed = done
         store.optimize()
     except EmailTaken:
         print(
             f"openscout: an address made up for account {account!r} is taken there already; "
-            "nothing of that batch was written",
+            f"nothing of that transaction was written ({committed:,} customers were added "
+            "before it)",
             file=sys.stderr,
         )
         return 1

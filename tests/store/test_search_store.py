@@ -54,6 +54,25 @@ def find(store: SqlStore, account: int, search: Search, *, with_emails: bool = F
         return transaction.find_customers(account, search, with_emails=with_emails)
 
 
+def test_bulk_added_customers_take_the_next_ids_in_order_as_single_ones_do(
+    module_store: SqlStore, account: int
+) -> None:
+    with module_store.writing() as transaction:
+        (first,) = transaction.add_customers(account, [customer(0)])
+        single = transaction.add_customer(account, customer(1)).id
+        bulk = transaction.add_customers(account, [customer(n) for n in range(2, 12)])
+        after = transaction.add_customer(account, customer(12)).id
+    assert single is not None and after is not None
+    assert first < single < bulk[0]
+    assert bulk == list(range(bulk[0], bulk[0] + 10))
+    assert after > bulk[-1]
+    with module_store.reading() as transaction:
+        loaded = [transaction.get_customer(account, customer_id) for customer_id in bulk]
+    assert [c.first_name for c in loaded if c is not None] == [
+        customer(n).first_name for n in range(2, 12)
+    ]
+
+
 def test_bulk_added_customers_are_counted_found_and_paged(
     module_store: SqlStore, account: int
 ) -> None:

@@ -190,6 +190,31 @@ class SqlStore:
                 yield SqlTransaction(connection, self.is_sqlite)
 
     @contextmanager
+    def loading(self, report: Callable[[str], None] = print) -> Iterator[SqlTransaction]:
+        """A write transaction for a bulk load (`db seed`).
+
+        On PostgreSQL, into a database without customers, the customer tables' foreign keys and
+        non-unique indexes are set aside for the load and made again when it ends, in the same
+        transaction, as pg_restore does: one pass over the loaded rows each, instead of a check
+        and an index insertion per row (docs/performance.md). A failure anywhere, a reference
+        the final check refuses included, rolls all of it back, keys and indexes with it. The
+        tables are locked until the load ends: other connections wait for them. `report` is
+        told before the final pass. Elsewhere this is `writing()`."""
+        with self.writing() as transaction:
+            if self.is_sqlite:
+                yield transaction
+                return
+            restore = transaction.set_aside_checks()
+            yield transaction
+            if restore:
+                report(
+                    f"building {sum(s.startswith('CREATE') for s in restore)} indexes and "
+                    f"checking {sum(s.startswith('ALTER') for s in restore)} references "
+                    "over the loaded rows ..."
+                )
+                transaction.restore_checks(restore)
+
+    @contextmanager
     def migrating(self) -> Iterator[Connection]:
         """A write transaction for schema changes, one process at a time: processes started
         together queue here, and the later ones find the schema already migrated."""
@@ -445,6 +470,44 @@ class SqlTransaction:
         ).returning(rate_limits.c.period, rate_limits.c.hits)
         return {row.period: int(row.hits) for row in self.connection.execute(upsert)}
 
+    # -- bulk loads (PostgreSQL)
+
+    def set_aside_checks(self) -> list[str]:
+        """Lock the customer tables; when they are empty, drop their foreign keys and non-unique
+        indexes. Returns the statements that make them again (indexes first), or [] when the
+        tables hold rows and nothing was dropped."""
+        run = self.connection.exec_driver_sql
+        tables = ", ".join(table.name for table in _LOADED_TABLES)
+        run(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        if run("SELECT EXISTS (SELECT 1 FROM customers)").scalar():
+            return []
+        names = [table.name for table in _LOADED_TABLES]
+        indexes = run(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " WHERE i.indrelid = ANY(%(names)s::regclass[])"
+            " AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
+            {"names": names},
+        ).all()
+        references = run(
+            "SELECT c.conrelid::regclass::text, quote_ident(c.conname),"
+            " pg_get_constraintdef(c.oid) FROM pg_constraint c"
+            " WHERE c.contype = 'f' AND c.conrelid = ANY(%(names)s::regclass[]) ORDER BY 1, 2",
+            {"names": names},
+        ).all()
+        for table, name, _definition in references:
+            run(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for name, _definition in indexes:
+            run(f"DROP INDEX {name}")
+        return [definition for _name, definition in indexes] + [
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+            for table, name, definition in references
+        ]
+
+    def restore_checks(self, statements: Sequence[str]) -> None:
+        """Run what `set_aside_checks` returned: every loaded row is checked once here."""
+        for statement in statements:
+            self.connection.exec_driver_sql(statement)
+
     # -- customers
 
     def get_customer(
@@ -509,11 +572,17 @@ class SqlTransaction:
         return Found(count, [_listed(row, emails.get(row.id, ())) for row in rows])
 
     def add_customers(self, account_id: int, new: Sequence[Customer]) -> list[int]:
-        added = self.connection.execute(
-            insert(customers).returning(customers.c.id, sort_by_parameter_order=True),
-            [{"account_id": account_id, **_customer_values(customer)} for customer in new],
+        # Ids drawn first, in order, then the rows written with them in bulk: an INSERT ...
+        # RETURNING of thousands of rows spent most of a seed's time building and parsing its
+        # statement, in SQLAlchemy and the driver (docs/performance.md).
+        ids = self._next_customer_ids(len(new))
+        self._insert_many(
+            customers,
+            [
+                {"id": customer_id, "account_id": account_id, **_customer_values(customer)}
+                for customer_id, customer in zip(ids, new, strict=True)
+            ],
         )
-        ids = [int(row.id) for row in added]
         entry_rows = [
             {
                 "account_id": account_id,
@@ -546,17 +615,39 @@ class SqlTransaction:
         self._count_new_customers(account_id, len(ids))
         return ids
 
-    def _insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert rows in bulk: on PostgreSQL with COPY, several times faster than INSERTs
-        for the millions of rows of a large seed (docs/performance.md)."""
-        if not rows:
-            return
+    def _next_customer_ids(self, count: int) -> list[int]:
+        """The ids the next `count` customers get, in order (in a write transaction)."""
         if self.is_sqlite:
-            self.connection.execute(insert(table), rows)
+            # The write lock is held: no other writer draws ids until the commit. AUTOINCREMENT
+            # moves its counter past the ids inserted, as it does for the ids it picks itself.
+            last = self.connection.exec_driver_sql(
+                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'customers'),"
+                " 0), coalesce((SELECT max(id) FROM customers), 0))"
+            ).scalar_one()
+            return list(range(int(last) + 1, int(last) + 1 + count))
+        drawn = self.connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('customers', 'id'))"
+            " FROM generate_series(1, %(count)s)",
+            {"count": count},
+        )
+        return sorted(int(customer_id) for customer_id in drawn.scalars())
+
+    def _insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows in bulk on the driver: with COPY on PostgreSQL, with one prepared
+        INSERT on SQLite; several times faster than SQLAlchemy's INSERT of many rows for the
+        millions of rows of a large seed (docs/performance.md)."""
+        if not rows:
             return
         names = list(rows[0])
         columns = ", ".join(table.c[name].name for name in names)  # names of our own tables
         driver: Any = self.connection.connection.driver_connection
+        if self.is_sqlite:
+            marks = ", ".join("?" * len(names))
+            driver.executemany(
+                f"INSERT INTO {table.name} ({columns}) VALUES ({marks})",
+                [tuple(row[name] for name in names) for row in rows],
+            )
+            return
         with (
             driver.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
@@ -869,6 +960,8 @@ _ONE_CUSTOMER = (
         customers.c.account_id == bindparam("account_id"),
     )
 )
+#: The tables a bulk load fills, parents first.
+_LOADED_TABLES = (customers, entries, addresses, search_terms)
 _LOAD = Prepared(_ONE_CUSTOMER)
 _LOAD_FOR_UPDATE = Prepared(_ONE_CUSTOMER.with_for_update(of=customers))
 _ENTRIES = Prepared(
