@@ -945,6 +945,9 @@ _ADDRESS_COLUMNS = (
     addresses.c.modified_at.label("address_modified_at"),
 )
 
+#: The tables a bulk load fills, parents first.
+_LOADED_TABLES = (customers, entries, addresses, search_terms)
+
 # -- the hot paths' statements (store/prepared.py) ----------------------------------------------
 
 _KEY_ACCOUNT = Prepared(
@@ -960,8 +963,6 @@ _ONE_CUSTOMER = (
         customers.c.account_id == bindparam("account_id"),
     )
 )
-#: The tables a bulk load fills, parents first.
-_LOADED_TABLES = (customers, entries, addresses, search_terms)
 _LOAD = Prepared(_ONE_CUSTOMER)
 _LOAD_FOR_UPDATE = Prepared(_ONE_CUSTOMER.with_for_update(of=customers))
 _ENTRIES = Prepared(
