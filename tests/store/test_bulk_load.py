@@ -137,7 +137,12 @@ def test_into_a_database_with_customers_nothing_is_set_aside(store: SqlStore) ->
     with store.loading(report=reported.append) as transaction:
         during = {tuple(row) for row in transaction.connection.exec_driver_sql(CATALOG).all()}
         transaction.add_customers(account_id, people(20, start=1))
+        # Nothing is locked beyond the rows written: another connection still writes.
+        with store.writing() as other:
+            other.connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            elsewhere = other.ensure_account("elsewhere", NOW)
+            other.add_customers(elsewhere, people(1, start=100))
     assert during == before
     assert reported == []
     assert catalog(store) == before
-    assert count(store) == 21
+    assert count(store) == 22
