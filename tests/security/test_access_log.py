@@ -114,8 +114,11 @@ def record(message: str) -> logging.LogRecord:
 def test_the_batched_writer_writes_every_line_in_order_and_the_last_ones_on_close() -> None:
     stream = io.StringIO()
     writer = BatchedWriter(stream, interval=0.05)
-    for n in range(500):
-        writer.handle(record(f'{{"n":{n}}}'))
+    for n in range(500):  # records (through logging) and lines (from `openscout serve`) alike
+        if n % 2:
+            writer.add(f'{{"n":{n}}}')
+        else:
+            writer.handle(record(f'{{"n":{n}}}'))
     deadline = time.monotonic() + 10
     while not stream.getvalue() and time.monotonic() < deadline:
         time.sleep(0.01)

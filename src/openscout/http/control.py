@@ -362,8 +362,7 @@ class Control:
             if scope["type"] != "http" or path == PREFIX or path.startswith(f"{PREFIX}/"):
                 await app(scope, receive, send)
                 return
-            key = api_key(Request(scope))
-            account = await self.accounts.account_of(key) if key else None
+            account = await self.accounts.account_of(scope)
             if account is None:
                 await app(scope, receive, send)
                 return

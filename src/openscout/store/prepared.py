@@ -40,8 +40,9 @@ class Prepared:
 
     def _cursor(self, connection: Connection, sql: str, parameters: Any, many: bool) -> Any:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        if connection._has_events or connection.engine._has_events:
-            # Listeners (SQL echo, a test recording statements) see these statements too.
+        if connection.dispatch.before_cursor_execute:
+            # Listeners (SQL echo, a test recording statements) see these statements too. Only
+            # when there are some: the dispatch itself costs about as much as a SQLite lookup.
             connection.dispatch.before_cursor_execute(
                 connection, cursor, sql, parameters, None, many
             )

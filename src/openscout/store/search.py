@@ -99,15 +99,17 @@ def customer_terms(customer: Customer) -> set[tuple[str, str]]:
         (Field.JOB_TITLE, customer.job_title),
     ):
         if text:
-            found.update((field.value, word) for word in words(text))
+            name = field.value
+            found.update((name, word) for word in words(text))
     for field, text in (
         (Field.ORGANIZATION, customer.organization),
         (Field.JOB_TITLE, customer.job_title),
     ):
         if text and folded(text):
             found.add((_WHOLE_TERMS[field], folded(text)))
+    email = Field.EMAIL.value
     for entry in customer.emails:
-        found.update((Field.EMAIL.value, word) for word in words(entry.value))
+        found.update((email, word) for word in words(entry.value))
         domain = email_domain(entry.value)
         if domain:
             found.add((_WHOLE_TERMS[Field.EMAIL_DOMAIN], domain))

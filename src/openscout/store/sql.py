@@ -154,13 +154,20 @@ class SqlStore:
                 driver: Any = connection.connection.driver_connection
                 if fresh:
                     driver.execute("PRAGMA busy_timeout=0")
-                # Begun on the driver first: a locked database refuses here, before SQLAlchemy
-                # has begun anything (its "begin" event below sees the transaction and adds none).
+                # Begun and ended on the driver: a locked database refuses here, before anything
+                # has begun. The hot statements run on the driver too (store/prepared.py); one
+                # run through SQLAlchemy begins its side of the transaction then (the "begin"
+                # event below sees ours and adds none), and SQLAlchemy ends it.
                 driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
-                    with connection.begin():
-                        yield SqlTransaction(connection, self.is_sqlite)
+                    yield SqlTransaction(connection, self.is_sqlite)
+                    if connection.in_transaction():
+                        connection.commit()
+                    else:
+                        driver.commit()
                 except BaseException:
+                    if connection.in_transaction():
+                        connection.rollback()
                     if driver.in_transaction:  # a failed commit: never leave one open here
                         driver.rollback()
                     raise
@@ -474,8 +481,8 @@ class SqlTransaction:
 
     def set_aside_checks(self) -> list[str]:
         """When the customer tables are empty, lock them and drop their foreign keys and
-        non-unique indexes. Returns the statements that make them again (indexes first), or [] when the
-        tables hold rows and nothing was dropped."""
+        non-unique indexes. Returns the statements that make them again (indexes first), or []
+        when the tables hold rows and nothing was dropped."""
         run = self.connection.exec_driver_sql
         holds_customers = "SELECT EXISTS (SELECT 1 FROM customers)"
         if run(holds_customers).scalar():
