@@ -198,3 +198,45 @@ def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
     assert service.get_customer(sqlite_store, account.key, created.id).first_name == "bea"
     renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "dee")
     assert renamed.first_name == "dee"
+
+
+def in_database_file(store: SqlStore, customer_id: int, tmp_path: Path) -> bool:
+    """Whether the customer is in the database file itself, not only in the write-ahead log:
+    a copy of the file alone, without its log, is read."""
+    database = store.engine.url.database
+    assert database is not None
+    copy = tmp_path / f"copy-{time.monotonic_ns()}.db"
+    copy.write_bytes(Path(database).read_bytes())
+    reader = sqlite3.connect(copy)
+    try:
+        found = reader.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchall()
+    except sqlite3.OperationalError:  # not even the tables are in the file yet
+        return False
+    finally:
+        reader.close()
+    return found == [(1,)]
+
+
+def checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "openscout-checkpoints"]
+
+
+def test_inline_writes_are_checkpointed_into_the_file_by_a_thread_beside_the_loop(
+    tmp_path: Path,
+) -> None:
+    store = migrated_store(f"sqlite:///{tmp_path / 'checkpoints.db'}")
+    before = len(checkpoint_threads())
+    try:
+        key = new_account(store).key
+        made = store.call_inline(create, store, key, "Ann")
+        assert made.id is not None
+        # The inline connection never checkpoints by itself (far below SQLite's 1,000 pages);
+        # the thread does, shortly after the write.
+        deadline = time.monotonic() + 10
+        while not in_database_file(store, made.id, tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert in_database_file(store, made.id, tmp_path)
+        assert len(checkpoint_threads()) == before + 1
+    finally:
+        store.close()
+    assert len(checkpoint_threads()) == before

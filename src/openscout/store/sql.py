@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -59,6 +60,8 @@ _WRITE = "openscout_write"
 #: Seconds to wait for PostgreSQL to accept a connection, and for a free pooled connection.
 _CONNECT_TIMEOUT = 5
 _POOL_TIMEOUT = 10
+#: How often the inline connection's write-ahead log is checkpointed, in seconds (SqlStore).
+_CHECKPOINT_SECONDS = 0.05
 #: The PostgreSQL advisory lock held while migrating ("openscou" in ASCII).
 _MIGRATION_LOCK = 0x6F70656E73636F75
 _SCALARS = (
@@ -124,6 +127,7 @@ class SqlStore:
         self.inline = self.is_sqlite and is_file
         self._calling_inline = threading.local()  # .active: in a call_inline, in this thread
         self._inline_connection: Connection | None = None
+        self._checkpoints: _Checkpoints | None = None
 
     def call_inline(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if not self.inline:
@@ -154,6 +158,14 @@ class SqlStore:
                 driver: Any = connection.connection.driver_connection
                 if fresh:
                     driver.execute("PRAGMA busy_timeout=0")
+                    # Checkpoints copy the write-ahead log into the database and sync both:
+                    # milliseconds the event loop would stand still for. A thread of their own
+                    # runs them instead (`_Checkpoints`), beside the loop.
+                    driver.execute("PRAGMA wal_autocheckpoint=0")
+                    if self._checkpoints is None:
+                        self._checkpoints = _Checkpoints(str(self.engine.url.database))
+                if write and self._checkpoints is not None:
+                    self._checkpoints.due = True
                 # Begun and ended on the driver: a locked database refuses here, before anything
                 # has begun. The hot statements run on the driver too (store/prepared.py); one
                 # run through SQLAlchemy begins its side of the transaction then (the "begin"
@@ -283,6 +295,9 @@ class SqlStore:
             connection.exec_driver_sql("SELECT 1")
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
+            self._checkpoints = None
         if self._inline_connection is not None:
             self._inline_connection.close()
             self._inline_connection = None
@@ -318,6 +333,37 @@ class SqlStore:
             if inline:
                 raise StoreBusy(str(error)) from error
             raise StoreUnavailable(str(error)) from error
+
+
+class _Checkpoints:
+    """Checkpoints of a SQLite file in a thread of their own, for the inline connection, which
+    makes none itself: every `_CHECKPOINT_SECONDS` after a write, a passive checkpoint (one
+    that never waits for, nor blocks, readers and writers) on a connection of the thread's own.
+    SQLite releases the interpreter lock while it copies and syncs, so the event loop goes on
+    meanwhile."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.due = False
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="openscout-checkpoints", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self.stopping.wait(_CHECKPOINT_SECONDS):
+                if self.due:
+                    self.due = False
+                    # A missing or broken file: the next one may work.
+                    with suppress(sqlite3.Error):
+                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=10)
 
 
 def _configure_sqlite(engine: Engine) -> None:
