@@ -164,8 +164,6 @@ class SqlStore:
                     driver.execute("PRAGMA wal_autocheckpoint=0")
                     if self._checkpoints is None:
                         self._checkpoints = _Checkpoints(str(self.engine.url.database))
-                if write and self._checkpoints is not None:
-                    self._checkpoints.due = True
                 # Begun and ended on the driver: a locked database refuses here, before anything
                 # has begun. The hot statements run on the driver too (store/prepared.py); one
                 # run through SQLAlchemy begins its side of the transaction then (the "begin"
@@ -177,6 +175,8 @@ class SqlStore:
                         connection.commit()
                     else:
                         driver.commit()
+                    if write and self._checkpoints is not None:
+                        self._checkpoints.due = True  # once committed: the frames are in the log
                 except BaseException:
                     if connection.in_transaction():
                         connection.rollback()
@@ -216,9 +216,10 @@ class SqlStore:
         non-unique indexes are set aside for the load and made again when it ends, in the same
         transaction, as pg_restore does: one pass over the loaded rows each, instead of a check
         and an index insertion per row (docs/performance.md). A failure anywhere, a reference
-        the final check refuses included, rolls all of it back, keys and indexes with it. The
-        tables are locked until the load ends: other connections wait for them. `report` is
-        told before the final pass. Elsewhere this is `writing()`."""
+        the final check refuses included, rolls all of it back, keys and indexes with it. Those
+        tables are locked until the load ends: other connections wait for them. Into tables
+        that hold customers, nothing is set aside or locked. `report` is told before the final
+        pass. Elsewhere this is `writing()`."""
         with self.writing() as transaction:
             if self.is_sqlite:
                 yield transaction
@@ -374,17 +375,25 @@ def _replace_dropped_connections(engine: Engine) -> None:
     A connection sitting idle in the pool has nothing to read unless the server has written to
     it, and what a server writes to an idle connection is its last word: the error that ends
     the session, then the end of the stream. So a look at the socket, without waiting, tells a
-    dropped connection from a live one. SQLAlchemy's `pool_pre_ping` asks the server instead, a
-    round trip before every transaction that cost 6-15% of the PUTs and 13-16% of the GETs
-    per second (docs/performance.md)."""
+    dropped connection from a live one. SQLAlchemy's `pool_pre_ping` asks the server instead:
+    a round trip before every transaction (docs/performance.md has what dropping it gained)."""
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if dbapi_connection.closed or dbapi_connection.broken:
             raise sa_exc.DisconnectionError("the connection is closed")
-        readable, _, _ = select_module.select([dbapi_connection.fileno()], [], [], 0)
-        if readable:  # the pool discards it and lends a new connection
+        if _has_input(dbapi_connection.fileno()):  # the pool discards it, lends a new one
             raise sa_exc.DisconnectionError("the server has ended this connection")
+
+
+def _has_input(descriptor: int) -> bool:
+    """Whether a socket has something to read (or has been closed), without waiting."""
+    if hasattr(select_module, "poll"):  # any descriptor number, unlike select()
+        poller = select_module.poll()
+        poller.register(descriptor, select_module.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select_module.select([descriptor], [], [], 0)
+    return bool(readable)
 
 
 def _configure_sqlite(engine: Engine) -> None:
