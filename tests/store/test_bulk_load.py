@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from openscout.domain.customers import Customer, Entry
 from openscout.domain.search import Field, Match, Search
-from openscout.store.sql import SqlStore
+from openscout.store.sql import SqlStore, SqlTransaction
 from openscout.store.tables import customers, entries
 from tests.conftest import migrated_store
 
@@ -48,8 +48,11 @@ def store(empty_database_url: str) -> Iterator[SqlStore]:
 
 def catalog(store: SqlStore) -> set[tuple[str, ...]]:
     with store.reading() as transaction:
-        rows = transaction.connection.exec_driver_sql(CATALOG).all()
-    return {tuple(row) for row in rows}
+        return catalog_seen_by(transaction)
+
+
+def catalog_seen_by(transaction: SqlTransaction) -> set[tuple[str, ...]]:
+    return {tuple(row) for row in transaction.connection.exec_driver_sql(CATALOG).all()}
 
 
 def people(count: int, start: int = 0) -> list[Customer]:
@@ -83,7 +86,7 @@ def test_a_bulk_load_sets_keys_and_indexes_aside_and_makes_them_again(store: Sql
     account_id = account(store)
     reported: list[str] = []
     with store.loading(report=reported.append) as transaction:
-        during = {tuple(row) for row in transaction.connection.exec_driver_sql(CATALOG).all()}
+        during = catalog_seen_by(transaction)
         transaction.add_customers(account_id, people(300))
     # While loading, only the unique indexes (and primary keys) were left.
     assert not any(kind == "reference" for kind, *_ in during)
@@ -135,7 +138,7 @@ def test_into_a_database_with_customers_nothing_is_set_aside(store: SqlStore) ->
         transaction.add_customers(account_id, people(1))
     reported: list[str] = []
     with store.loading(report=reported.append) as transaction:
-        during = {tuple(row) for row in transaction.connection.exec_driver_sql(CATALOG).all()}
+        during = catalog_seen_by(transaction)
         transaction.add_customers(account_id, people(20, start=1))
         # Nothing is locked beyond the rows written: another connection still writes.
         with store.writing() as other:

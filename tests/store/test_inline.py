@@ -62,6 +62,15 @@ def rename(store: SqlStore, key: str, customer_id: int, first_name: str) -> Cust
     return service.update_customer(store, key, customer_id, patch, NOW)
 
 
+@pytest.fixture
+def ann(sqlite_store: SqlStore) -> tuple[str, int]:
+    """A new account's key, and the id of its customer Ann (made outside the inline lane)."""
+    key = new_account(sqlite_store).key
+    created = create(sqlite_store, key, "ann")
+    assert created.id is not None
+    return key, created.id
+
+
 def test_only_a_sqlite_file_answers_inline(sqlite_store: SqlStore, tmp_path: Path) -> None:
     assert sqlite_store.inline
     memory = SqlStore("sqlite://")
@@ -92,31 +101,27 @@ def test_inline_calls_read_and_write_like_any_other(sqlite_store: SqlStore) -> N
 
 
 def test_an_inline_write_that_would_wait_writes_nothing_and_says_busy(
-    sqlite_store: SqlStore,
+    sqlite_store: SqlStore, ann: tuple[str, int]
 ) -> None:
-    account = new_account(sqlite_store)
-    created = create(sqlite_store, account.key, "ann")
-    assert created.id is not None
+    key, customer_id = ann
     with write_lock_held_elsewhere(sqlite_store):
         started = time.monotonic()
         with pytest.raises(StoreBusy):
-            sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+            sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
         assert time.monotonic() - started < 1  # refused at once, not after the busy timeout
         # Reads never wait in WAL mode: they still answer inline.
-        read = sqlite_store.call_inline(service.get_customer, sqlite_store, account.key, created.id)
+        read = sqlite_store.call_inline(service.get_customer, sqlite_store, key, customer_id)
         assert read.first_name == "ann"
-    assert service.get_customer(sqlite_store, account.key, created.id).first_name == "ann"
+    assert service.get_customer(sqlite_store, key, customer_id).first_name == "ann"
     # The inline connection is usable again once the lock is free.
-    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+    renamed = sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
     assert renamed.first_name == "bea"
 
 
 def test_an_inline_write_says_busy_while_a_thread_of_the_process_writes(
-    sqlite_store: SqlStore,
+    sqlite_store: SqlStore, ann: tuple[str, int]
 ) -> None:
-    account = new_account(sqlite_store)
-    created = create(sqlite_store, account.key, "ann")
-    assert created.id is not None
+    key, customer_id = ann
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -129,7 +134,7 @@ def test_an_inline_write_says_busy_while_a_thread_of_the_process_writes(
     try:
         assert inside.wait(10)
         with pytest.raises(StoreBusy):
-            sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+            sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
     finally:
         release.set()
         thread.join()
@@ -178,16 +183,14 @@ def test_puts_that_meet_a_held_lock_wait_for_it_in_turn_and_succeed(
 
 
 def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
-    sqlite_store: SqlStore,
+    sqlite_store: SqlStore, ann: tuple[str, int]
 ) -> None:
-    account = new_account(sqlite_store)
-    created = create(sqlite_store, account.key, "ann")
-    assert created.id is not None
-
-    account_id = service.authenticate(sqlite_store, account.key)
+    key, customer_id = ann
+    created = service.get_customer(sqlite_store, key, customer_id)
+    account_id = service.authenticate(sqlite_store, key)
 
     def rename_then_fail() -> None:
-        rename(sqlite_store, account.key, created.id or 0, "bea")  # its own write transaction
+        rename(sqlite_store, key, customer_id, "bea")  # its own write transaction
         with sqlite_store.writing() as transaction:
             transaction.save_customer(account_id, created, replace(created, first_name="cy"))
             raise RuntimeError("after the write, before the commit")
@@ -195,8 +198,8 @@ def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
     with pytest.raises(RuntimeError):
         sqlite_store.call_inline(rename_then_fail)
     # The first transaction committed, the second left nothing behind.
-    assert service.get_customer(sqlite_store, account.key, created.id).first_name == "bea"
-    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "dee")
+    assert service.get_customer(sqlite_store, key, customer_id).first_name == "bea"
+    renamed = sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "dee")
     assert renamed.first_name == "dee"
 
 

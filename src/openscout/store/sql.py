@@ -434,11 +434,15 @@ class SqlTransaction:
     def __init__(self, connection: Connection, is_sqlite: bool) -> None:
         self.connection = connection
         self.is_sqlite = is_sqlite
-        # A unique index refusing a row, raised through SQLAlchemy or (COPY, prepared
-        # statements) by the driver itself.
-        self._integrity_errors: tuple[type[Exception], ...] = (
+
+    @property
+    def _integrity_errors(self) -> tuple[type[Exception], ...]:
+        """A unique index refusing a row, raised through SQLAlchemy or (COPY, prepared
+        statements) by the driver itself. Named in `except` clauses only, so it is built only
+        when something was raised, not for every transaction."""
+        return (
             sa_exc.IntegrityError,
-            connection.dialect.dbapi.IntegrityError,  # type: ignore[union-attr]
+            self.connection.dialect.dbapi.IntegrityError,  # type: ignore[union-attr]
         )
 
     # -- keys and accounts
@@ -563,11 +567,10 @@ class SqlTransaction:
         holds_customers = "SELECT EXISTS (SELECT 1 FROM customers)"
         if run(holds_customers).scalar():
             return []  # and nothing locked: a server on the database goes on as usual
-        tables = ", ".join(table.name for table in _LOADED_TABLES)
-        run(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        names = [table.name for table in _LOADED_TABLES]
+        run(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
         if run(holds_customers).scalar():  # written in between
             return []
-        names = [table.name for table in _LOADED_TABLES]
         indexes = run(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
             " WHERE i.indrelid = ANY(%(names)s::regclass[])"

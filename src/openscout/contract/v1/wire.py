@@ -221,9 +221,8 @@ def parse_timestamp(text: str) -> datetime | None:
 
 def timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC, whole seconds, trailing Z: `2012-07-23T12:34:12Z` (§2)."""
-    return (
-        moment.isoformat(timespec="seconds")[:19] + "Z"
-    )  # as strftime would, in a third of the time
+    # As strftime("%Y-%m-%dT%H:%M:%SZ") would, in a third of the time.
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def item(body: Mapping[str, Any]) -> dict[str, Any]:
