@@ -59,9 +59,21 @@ class Settings:
         return os.cpu_count() or 1
 
     def with_options(self, **options: Any) -> Settings:
-        """These settings with the options that were given (None means not given)."""
+        """These settings with the options that were given (None means not given), checked
+        as their environment variables are; every bad one is reported at once."""
         given = {name: value for name, value in options.items() if value is not None}
+        problems = [
+            f"--{name.replace('_', '-')}={value} is too small"
+            for name, value in given.items()
+            if type(value) is int and _too_small(name, value)
+        ]
+        if problems:
+            raise SettingsError("; ".join(problems))
         return replace(self, **given)
+
+
+def _too_small(name: str, number: int) -> bool:
+    return number < (0 if name in _ZERO_ALLOWED else 1)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,7 +92,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             except ValueError:
                 problems.append(f"{variable}={raw!r} is not a whole number")
                 continue
-            if number < (0 if setting.name in _ZERO_ALLOWED else 1):
+            if _too_small(setting.name, number):
                 problems.append(f"{variable}={raw!r} is too small")
                 continue
             values[setting.name] = number

@@ -220,6 +220,14 @@ def test_a_bad_setting_gives_one_clear_line_and_exit_2(cli: Cli, command: tuple[
     assert line == "openscout: bad setting: OPENSCOUT_PORT='abc' is not a whole number"
 
 
+def test_a_bad_option_gives_one_clear_line_and_exit_2_before_anything_starts(cli: Cli) -> None:
+    done = cli.run("serve", "--workers", "0", "--port", str(free_port()))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line == "openscout: bad setting: --workers=0 is too small"
+
+
 def test_every_bad_setting_is_reported_at_once(cli: Cli) -> None:
     done = cli.run("keys", "list", OPENSCOUT_PORT="abc", OPENSCOUT_WORKERS="0")
     assert done.returncode == 2

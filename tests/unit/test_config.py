@@ -38,3 +38,13 @@ def test_a_number_of_processes_must_be_a_positive_whole_number() -> None:
         load_settings({"OPENSCOUT_WORKERS": "two"})
     with pytest.raises(SettingsError, match="OPENSCOUT_WORKERS='0' is too small"):
         load_settings({"OPENSCOUT_WORKERS": "0"})
+
+
+def test_options_are_checked_as_their_variables_are() -> None:
+    with pytest.raises(SettingsError, match=r"^--workers=0 is too small; --pool-size=0 is too"):
+        Settings().with_options(workers=0, pool_size=0, port=8080)
+    with pytest.raises(SettingsError, match=r"^--rate-limit=-1 is too small$"):
+        Settings().with_options(rate_limit=-1)
+    # 0 turns a limit off, and port 0 asks for any free port, as in the environment.
+    zeros = Settings().with_options(rate_limit=0, burst_limit=0, port=0, access_log=False)
+    assert (zeros.rate_limit, zeros.burst_limit, zeros.port) == (0, 0, 0)
