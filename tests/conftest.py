@@ -27,7 +27,7 @@ from openscout import keys
 from openscout.config import Settings
 from openscout.http.app import create_app
 from openscout.store import schema
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 
 
 class Clock:

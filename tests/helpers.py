@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from openscout import keys
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import customers
 
 JSON = "application/json; charset=utf-8"

@@ -23,7 +23,7 @@ from openscout.config import (
 from openscout.domain.errors import EmailTaken, StoreUnavailable
 from openscout.domain.search import Search
 from openscout.store import schema
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore, safe_url
 
 DEFAULT_ACCOUNT = "default"
 
@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=getattr(options, "workers", None),
             server=getattr(options, "server", None),
             pool_size=getattr(options, "pool_size", None),
+            statement_timeout=getattr(options, "statement_timeout", None),
             public_url=getattr(options, "public_url", None),
             log_level=getattr(options, "log_level", None),
             rate_limit=getattr(options, "rate_limit", None),
@@ -99,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--pool-size", type=int, help="database connections per process (OPENSCOUT_POOL_SIZE; 8)"
+    )
+    serve.add_argument(
+        "--statement-timeout",
+        type=int,
+        help="seconds a PostgreSQL statement may run, 0 for no limit "
+        "(OPENSCOUT_STATEMENT_TIMEOUT; 30)",
     )
     serve.add_argument(
         "--public-url", help="base URL for Location headers (OPENSCOUT_PUBLIC_URL; the request's)"
@@ -210,16 +217,8 @@ def _open(settings: Settings, *, migrate: bool = True) -> SqlStore:
         schema.upgrade(store)
         after = schema.current_revision(store)
         if before != after:
-            print(
-                f"Migrated {_safe_url(settings.database_url)} to schema {after}.", file=sys.stderr
-            )
+            print(f"Migrated {safe_url(settings.database_url)} to schema {after}.", file=sys.stderr)
     return store
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _serve(settings: Settings, _options: argparse.Namespace) -> int:
@@ -243,10 +242,11 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     print(f"Its OpenAPI description: {url}/v1/openapi.json, to read at {url}/docs")
     if settings.control_api:
         print(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
-    print(f"Database: {_safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
+    print(f"Database: {safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
     for name, value in (
         ("DATABASE_URL", settings.database_url),
         ("POOL_SIZE", str(settings.pool_size)),
+        ("STATEMENT_TIMEOUT", str(settings.statement_timeout)),
         ("WORKERS", str(settings.worker_count())),
         ("SERVER", settings.server),
         ("PUBLIC_URL", settings.public_url or ""),

@@ -16,7 +16,7 @@ SERVERS = ("granian", "uvicorn")
 #: Settings that take one of a few words.
 _CHOICES: dict[str, tuple[str, ...]] = {"log_level": LOG_LEVELS, "server": SERVERS}
 #: Settings for which 0 is a meaningful value (it turns the limit off).
-_ZERO_ALLOWED = frozenset({"port", "rate_limit", "burst_limit"})
+_ZERO_ALLOWED = frozenset({"port", "rate_limit", "burst_limit", "statement_timeout"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -36,6 +36,8 @@ class Settings:
     #: The HTTP server that runs the app: granian (the default) or uvicorn.
     server: str = SERVERS[0]
     pool_size: int = 8
+    #: Seconds a PostgreSQL statement of the server may run before it is cancelled; 0: no limit.
+    statement_timeout: int = 30
     #: The base of `Location` headers; by default the URL the request came to.
     public_url: str | None = None
     log_level: str = "info"

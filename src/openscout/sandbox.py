@@ -15,7 +15,7 @@ from openscout.contract.v1.fixtures import Fixture, item_path
 from openscout.domain.changes import new_customer
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.errors import EmailTaken, Invalid, Problem
-from openscout.store.base import Store
+from openscout.store.base import Store, unbounded
 
 
 class FixtureEmailTaken(EmailTaken):
@@ -38,12 +38,14 @@ def open_account(store: Store, now: datetime, prefix: str = "test") -> tuple[str
     return name, key
 
 
+@unbounded
 def reset(store: Store, account: int) -> int:
     """Remove every customer of the account; returns how many there were."""
     with store.writing() as transaction:
         return transaction.clear_customers(account)
 
 
+@unbounded
 def load(store: Store, account: int, fixtures: Sequence[Fixture], now: datetime) -> list[int]:
     """Add the fixtures' customers to the account, all or none; returns their ids in order.
 
@@ -79,12 +81,14 @@ def load(store: Store, account: int, fixtures: Sequence[Fixture], now: datetime)
         return transaction.add_customers(account, made) if made else []
 
 
+@unbounded
 def export(store: Store, account: int) -> list[Customer]:
     """Every customer of the account as it is now, with every id: what a snapshot keeps."""
     with store.reading() as transaction:
         return transaction.account_customers(account)
 
 
+@unbounded
 def restore(store: Store, account: int, saved: Sequence[Customer]) -> None:
     """Make the account's customers exactly `saved` (an earlier `export` of the same account):
     the same ids, values and timestamps; customers added since are gone."""

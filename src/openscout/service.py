@@ -9,7 +9,7 @@ from openscout.domain.changes import CustomerPatch, apply_patch, new_customer
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.errors import CustomerNotFound, EmailTaken, MailboxNotFound, Unauthorized
 from openscout.domain.search import Found, Search
-from openscout.store.base import Store, Transaction
+from openscout.store.base import Customers, Keys, Store, unbounded
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
 MAX_ID = 2**31 - 1
@@ -52,6 +52,7 @@ def update_customer(
         return transaction.save_customer(account, current, updated)
 
 
+@unbounded
 def list_customers(store: Store, api_key: str | None, search: Search) -> Found:
     """A page of the account's customers meeting `search` (list shape: no entries loaded)."""
     with store.reading() as transaction:
@@ -59,6 +60,7 @@ def list_customers(store: Store, api_key: str | None, search: Search) -> Found:
         return transaction.find_customers(account, search)
 
 
+@unbounded
 def search_customers(store: Store, api_key: str | None, search: Search) -> Found:
     """A page of the account's customers meeting `search`, with their email addresses."""
     with store.reading() as transaction:
@@ -74,7 +76,7 @@ def list_mailbox_customers(store: Store, api_key: str | None, mailbox_id: int, p
         raise MailboxNotFound(mailbox_id)
 
 
-def _account(transaction: Transaction, api_key: str | None) -> int:
+def _account(transaction: Keys, api_key: str | None) -> int:
     if not api_key:
         raise Unauthorized()
     account = transaction.account_for_key(keys.hash_key(api_key))
@@ -84,7 +86,7 @@ def _account(transaction: Transaction, api_key: str | None) -> int:
 
 
 def _fetch(
-    transaction: Transaction, account: int, customer_id: int, *, for_update: bool = False
+    transaction: Customers, account: int, customer_id: int, *, for_update: bool = False
 ) -> Customer:
     customer = None
     if 0 < customer_id <= MAX_ID:
@@ -95,7 +97,7 @@ def _fetch(
 
 
 def _check_emails_free(
-    transaction: Transaction, account: int, customer: Customer, besides: Customer | None
+    transaction: Customers, account: int, customer: Customer, besides: Customer | None
 ) -> None:
     """An email address identifies at most one customer of an account (spec §10.6)."""
     known = {Collection.EMAILS.key(e.value) for e in besides.emails} if besides else set()

@@ -22,7 +22,7 @@ import pytest
 
 from openscout import keys
 from openscout.store import schema
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 
 KEY = re.compile(r"[0-9a-f]{40}")
 #: Every wait for a process is bounded by this many seconds.

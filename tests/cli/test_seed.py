@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from openscout import keys
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import customers, entries
 from tests.conftest import BACKENDS, fresh_database, running_server
 

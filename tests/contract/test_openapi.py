@@ -21,7 +21,7 @@ from openscout.contract.v1 import wire
 from openscout.http import app as http_app
 from openscout.http import openapi
 from openscout.http.app import create_app
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.contract.conftest import Contract
 from tests.helpers import ADDRESS_KEYS, CORS, FULL_KEYS, JSON, route_not_found
 

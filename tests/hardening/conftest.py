@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from openscout.config import Settings
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.conftest import Server, in_ci, running_server
 
 REDIS_URL_VARIABLE = "OPENSCOUT_TEST_REDIS_URL"

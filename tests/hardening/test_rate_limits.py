@@ -18,7 +18,7 @@ from openscout import keys
 from openscout.cli import main
 from openscout.config import Settings, SettingsError, load_settings
 from openscout.http.ratelimit import RedisCounters
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.concurrency.processes import Call, burst, serving
 from tests.conftest import (
     BACKENDS,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import metadata
 from tests.helpers import create, fetch
 

@@ -17,7 +17,7 @@ import pytest
 from openscout import keys
 from openscout.config import Settings
 from openscout.http.accesslog import BatchedWriter
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.conftest import new_account, running_server
 from tests.security.test_keys import secrets_of
 

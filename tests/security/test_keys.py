@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from openscout import keys
 from openscout.cli import main
 from openscout.config import Settings
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import customers
 from tests.concurrency.processes import ServeProcess
 from tests.conftest import Account, fresh_database, migrated_store, new_account, running_server

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.conftest import BACKENDS, fresh_database, migrated_store
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from openscout.domain.customers import Customer, Entry
 from openscout.domain.search import Field, Match, Search
-from openscout.store.sql import SqlStore, SqlTransaction
+from openscout.store.engine import SqlStore, SqlTransaction
 from openscout.store.tables import customers, entries
 from tests.conftest import migrated_store
 

@@ -1,7 +1,7 @@
-"""The inline lane of a SQLite store (store/sql.py, http/calls.py): calls made on the event loop
-never wait. Where one would (another process holds the write lock), it is rolled back having
-written nothing and raises StoreBusy, and the server makes the call again in a thread, which
-waits for the lock; the client sees a normal answer, only later."""
+"""The inline lane of a SQLite store (store/sqlite.py, `SqlStore.run` in store/engine.py): calls
+made on the event loop never wait. Where one would (another process holds the write lock), it is
+rolled back having written nothing and raises Busy, and the store makes the call again in a
+thread, which waits for the lock; the client sees a normal answer, only later."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
 from openscout import service
 from openscout.contract.v1 import decode
 from openscout.domain.customers import Customer
-from openscout.store.base import StoreBusy
-from openscout.store.sql import SqlStore
+from openscout.store.base import unbounded
+from openscout.store.engine import SqlStore
+from openscout.store.sqlite import Busy, InlineLane
 from tests.conftest import migrated_store, new_account, running_server
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -35,6 +37,11 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
         yield store
     finally:
         store.close()
+
+
+def lane(store: SqlStore) -> InlineLane:
+    assert store.inline_lane is not None
+    return store.inline_lane
 
 
 @contextmanager
@@ -71,22 +78,49 @@ def ann(sqlite_store: SqlStore) -> tuple[str, int]:
     return key, created.id
 
 
+def threads_of(store: SqlStore, *use_cases: object) -> list[bool]:
+    """For each use case, whether `store.run` ran it on the event loop's own thread."""
+
+    async def main() -> list[bool]:
+        loop_thread = threading.get_ident()
+        ran_on_loop: list[bool] = []
+        for use_case in use_cases:
+            assert callable(use_case)
+            ran_on_loop.append(await store.run(use_case) == loop_thread)
+        return ran_on_loop
+
+    return anyio.run(main)
+
+
+def this_thread() -> int:
+    return threading.get_ident()
+
+
+@unbounded
+def this_thread_unbounded() -> int:
+    return threading.get_ident()
+
+
 def test_only_a_sqlite_file_answers_inline(sqlite_store: SqlStore, tmp_path: Path) -> None:
-    assert sqlite_store.inline
+    assert sqlite_store.inline_lane is not None
+    assert threads_of(sqlite_store, this_thread) == [True]
     memory = SqlStore("sqlite://")
     try:
-        assert not memory.inline
-        with pytest.raises(StoreBusy):
-            memory.call_inline(lambda: None)
+        assert memory.inline_lane is None
+        assert threads_of(memory, this_thread) == [False]
     finally:
         memory.close()
 
 
+def test_unbounded_use_cases_never_run_on_the_event_loop(sqlite_store: SqlStore) -> None:
+    assert threads_of(sqlite_store, this_thread_unbounded, this_thread) == [False, True]
+
+
 def test_inline_calls_read_and_write_like_any_other(sqlite_store: SqlStore) -> None:
     account = new_account(sqlite_store)
-    created = sqlite_store.call_inline(create, sqlite_store, account.key, "ann")
+    created = lane(sqlite_store).call(create, sqlite_store, account.key, "ann")
     assert created.id is not None
-    renamed = sqlite_store.call_inline(rename, sqlite_store, account.key, created.id, "bea")
+    renamed = lane(sqlite_store).call(rename, sqlite_store, account.key, created.id, "bea")
     assert renamed.first_name == "bea"
     # Seen by the other lane (a pooled connection in another thread) at once.
     found: list[Customer] = []
@@ -106,15 +140,15 @@ def test_an_inline_write_that_would_wait_writes_nothing_and_says_busy(
     key, customer_id = ann
     with write_lock_held_elsewhere(sqlite_store):
         started = time.monotonic()
-        with pytest.raises(StoreBusy):
-            sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
+        with pytest.raises(Busy):
+            lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "bea")
         assert time.monotonic() - started < 1  # refused at once, not after the busy timeout
         # Reads never wait in WAL mode: they still answer inline.
-        read = sqlite_store.call_inline(service.get_customer, sqlite_store, key, customer_id)
+        read = lane(sqlite_store).call(service.get_customer, sqlite_store, key, customer_id)
         assert read.first_name == "ann"
     assert service.get_customer(sqlite_store, key, customer_id).first_name == "ann"
     # The inline connection is usable again once the lock is free.
-    renamed = sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
+    renamed = lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "bea")
     assert renamed.first_name == "bea"
 
 
@@ -133,8 +167,8 @@ def test_an_inline_write_says_busy_while_a_thread_of_the_process_writes(
     thread.start()
     try:
         assert inside.wait(10)
-        with pytest.raises(StoreBusy):
-            sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "bea")
+        with pytest.raises(Busy):
+            lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "bea")
     finally:
         release.set()
         thread.join()
@@ -196,10 +230,10 @@ def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
             raise RuntimeError("after the write, before the commit")
 
     with pytest.raises(RuntimeError):
-        sqlite_store.call_inline(rename_then_fail)
+        lane(sqlite_store).call(rename_then_fail)
     # The first transaction committed, the second left nothing behind.
     assert service.get_customer(sqlite_store, key, customer_id).first_name == "bea"
-    renamed = sqlite_store.call_inline(rename, sqlite_store, key, customer_id, "dee")
+    renamed = lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "dee")
     assert renamed.first_name == "dee"
 
 
@@ -231,7 +265,7 @@ def test_inline_writes_are_checkpointed_into_the_file_by_a_thread_beside_the_loo
     before = len(checkpoint_threads())
     try:
         key = new_account(store).key
-        made = store.call_inline(create, store, key, "Ann")
+        made = lane(store).call(create, store, key, "Ann")
         assert made.id is not None
         # The inline connection never checkpoints by itself (far below SQLite's 1,000 pages);
         # the thread does, shortly after the write.
@@ -243,3 +277,32 @@ def test_inline_writes_are_checkpointed_into_the_file_by_a_thread_beside_the_loo
     finally:
         store.close()
     assert len(checkpoint_threads()) == before
+
+
+def test_a_write_that_meets_a_held_lock_is_made_again_in_a_thread_and_succeeds(
+    sqlite_store: SqlStore, ann: tuple[str, int]
+) -> None:
+    key, customer_id = ann
+    calls: list[bool] = []  # per attempt: on the event loop's thread?
+    loop_thread: list[int] = []
+
+    def counted_rename(name: str) -> Customer:
+        calls.append(threading.get_ident() == loop_thread[0])
+        return rename(sqlite_store, key, customer_id, name)
+
+    async def main() -> Customer:
+        loop_thread.append(threading.get_ident())
+        return await sqlite_store.run(counted_rename, "bea")
+
+    with write_lock_held_elsewhere(sqlite_store):
+        answers: list[Customer] = []
+        caller = threading.Thread(target=lambda: answers.append(anyio.run(main)))
+        caller.start()
+        deadline = time.monotonic() + 10
+        while len(calls) < 3 and time.monotonic() < deadline:  # inline, in its turn, in a thread
+            time.sleep(0.01)
+        assert not answers  # still waiting for the lock, not refused
+    caller.join(timeout=15)
+    assert calls == [True, True, False]
+    assert [answer.first_name for answer in answers] == ["bea"]
+    assert service.get_customer(sqlite_store, key, customer_id).first_name == "bea"

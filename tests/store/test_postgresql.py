@@ -18,7 +18,7 @@ from openscout import keys
 from openscout.domain.customers import Customer
 from openscout.domain.errors import StoreUnavailable
 from openscout.store.base import ApiKey
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.conftest import new_account
 
 NOW = datetime(2017, 9, 23, 20, 12, 43, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from openscout import keys
 from openscout.store import schema
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import metadata
 
 VERSIONS = Path(schema.__file__).parent / "migrations" / "versions"

@@ -22,7 +22,7 @@ from openscout.domain.search import (
     Word,
 )
 from openscout.store import schema
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import accounts, search_terms
 
 NOW = datetime(2020, 5, 17, 8, 0, 0, tzinfo=UTC)

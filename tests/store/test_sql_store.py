@@ -26,7 +26,7 @@ from openscout.domain.changes import (
 )
 from openscout.domain.customers import Address, Collection, Customer, Entry
 from openscout.domain.errors import EmailTaken
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import customers
 from tests.conftest import new_account
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from openscout.config import Settings
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from tests.conftest import Account, Server, new_account, running_server
 
 pytest_plugins = ["pytester"]

@@ -303,7 +303,7 @@ def test_the_database_url_option_puts_the_server_on_that_database(
     result.assert_outcomes(passed=1)
     from sqlalchemy import func, select
 
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
     from openscout.store.tables import accounts, customers
 
     store = SqlStore(database_url)

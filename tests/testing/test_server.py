@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.testing import ControlError, HelpScoutServer, id_starts
 from tests.conftest import BACKENDS, fresh_database, migrated_store
 

@@ -26,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openscout import keys
 from openscout.contract.v1 import wire
 from openscout.http.auth import api_key
-from openscout.http.calls import StoreCalls
 from openscout.http.openapi import OPENAPI_PATH
 from openscout.store.base import Store
 
@@ -69,9 +68,8 @@ class KnownAccounts:
     the process's keyed hash of the `Authorization` header (never the key itself): a request
     with a known header costs a dictionary lookup, not a decoding and a SHA-256."""
 
-    def __init__(self, store: Store, calls: StoreCalls) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.calls = calls
         self.known: OrderedDict[int, int] = OrderedDict()
 
     async def account_of(self, scope: Scope) -> int | None:
@@ -86,7 +84,7 @@ class KnownAccounts:
         key = api_key(Request(scope))
         if key is None:
             return None
-        account = await self.calls.run(self._look_up, keys.hash_key(key))
+        account = await self.store.run(self._look_up, keys.hash_key(key))
         if account is not None:
             self.known[remembered] = account
             while len(self.known) > _REMEMBERED_KEYS:

@@ -17,7 +17,6 @@ from openscout.config import Settings
 from openscout.domain.errors import StoreUnavailable
 from openscout.http import accesslog, errors, openapi, ratelimit
 from openscout.http.accesslog import AccessLog, KnownAccounts
-from openscout.http.calls import StoreCalls
 from openscout.http.control import Control
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
@@ -45,14 +44,13 @@ def create_app(
     """The openscout ASGI app. With `owns_store`, the store is closed when the server stops."""
     clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
-    calls = StoreCalls(store, threads=settings.pool_size)
-    control = Control(store, clock, calls) if settings.control_api else None
-    v1 = V1(store, calls, control.now if control else clock, public_url=settings.public_url)
+    control = Control(store, clock) if settings.control_api else None
+    v1 = V1(store, control.now if control else clock, public_url=settings.public_url)
     counters = ratelimit.counters(settings, store) if settings.rate_limit else None
 
     async def healthz(_request: Request) -> Response:
         try:
-            await calls.run(store.ping)
+            await store.run(store.ping)
         except StoreUnavailable:
             return JsonResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JsonResponse({"status": "ok", "database": "ok"})
@@ -85,10 +83,10 @@ def create_app(
     served: ASGIApp = app
     if counters is not None:
         limits = ratelimit.Limits(settings.rate_limit, settings.burst_limit)
-        served = ratelimit.RateLimits(served, counters, limits, clock, calls)
+        served = ratelimit.RateLimits(served, counters, limits, clock, store)
     if control is not None:  # outside the rate limits: the journal sees their 429s too
         served = control.journaled(served)
-    accounts = KnownAccounts(store, calls) if settings.access_log else None
+    accounts = KnownAccounts(store) if settings.access_log else None
     return FixedHeaders(AccessLog(served, accounts), CORS_HEADERS)
 
 

@@ -35,7 +35,6 @@ from openscout.domain.customers import Customer
 from openscout.domain.errors import DomainError, Invalid, Malformed, Problem, Reason
 from openscout.http.accesslog import KnownAccounts
 from openscout.http.auth import api_key
-from openscout.http.calls import StoreCalls
 from openscout.http.errors import error_response
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
@@ -166,11 +165,10 @@ Handler = Callable[[Request, int], Awaitable[Response]]
 class Control:
     """The control API of one server process: its routes, its middleware and its state."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime], calls: StoreCalls) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.server_clock = clock
-        self.calls = calls
-        self.accounts = KnownAccounts(store, calls)
+        self.accounts = KnownAccounts(store)
         self.states: dict[int, AccountState] = {}
         self.ids = itertools.count(1)
 
@@ -217,11 +215,11 @@ class Control:
         ]
 
     async def create_account(self, _request: Request, _account: int) -> Response:
-        name, key = await self.run(sandbox.open_account, self.store, self.server_clock())
+        name, key = await self.store.run(sandbox.open_account, self.store, self.server_clock())
         return JsonResponse({"account": name, "apiKey": key}, 201)
 
     async def reset(self, _request: Request, account: int) -> Response:
-        removed = await self.run(sandbox.reset, self.store, account)
+        removed = await self.store.run(sandbox.reset, self.store, account)
         state = self.state(account)
         state.clock = AccountClock()
         state.journal.clear()
@@ -231,7 +229,7 @@ class Control:
 
     async def load_fixtures(self, request: Request, account: int) -> Response:
         loaded = fixtures.read_fixtures(await _read_body(request))
-        ids = await self.run(sandbox.load, self.store, account, loaded, self.time_of(account))
+        ids = await self.store.run(sandbox.load, self.store, account, loaded, self.time_of(account))
         return JsonResponse({"count": len(ids), "ids": ids}, 201)
 
     async def list_snapshots(self, _request: Request, account: int) -> Response:
@@ -242,7 +240,7 @@ class Control:
         state = self.state(account)
         if len(state.snapshots) >= MAX_SNAPSHOTS:
             raise Refused(409, TOO_MANY_SNAPSHOTS)
-        saved = await self.run(sandbox.export, self.store, account)
+        saved = await self.store.run(sandbox.export, self.store, account)
         snapshot = Snapshot(next(self.ids), self.time_of(account), tuple(saved))
         state.snapshots[snapshot.id] = snapshot
         return JsonResponse(snapshot.describe(), 201)
@@ -259,7 +257,7 @@ class Control:
 
     async def restore_snapshot(self, request: Request, account: int) -> Response:
         snapshot = self._snapshot(request, account)
-        await self.run(sandbox.restore, self.store, account, snapshot.customers)
+        await self.store.run(sandbox.restore, self.store, account, snapshot.customers)
         return JsonResponse(snapshot.describe())
 
     def _snapshot(self, request: Request, account: int) -> Snapshot:
@@ -332,7 +330,7 @@ class Control:
     def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             try:
-                account = await self.run(service.authenticate, self.store, api_key(request))
+                account = await self.store.run(service.authenticate, self.store, api_key(request))
                 return await handler(request, account)
             except Refused as error:
                 return JsonResponse(wire.error_body(error.status, error.message), error.status)
@@ -346,10 +344,6 @@ class Control:
 
         handle.__name__ = handler.__name__
         return handle
-
-    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Control calls (seeding, snapshots, resets) may be large: always in a thread."""
-        return await self.calls.in_thread(function, *args, **kwargs)
 
     # -- the middleware
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,10 +29,10 @@ from openscout.contract.v1 import wire
 from openscout.domain.errors import StoreUnavailable
 from openscout.http.accesslog import is_api_path, request_info
 from openscout.http.auth import api_key
-from openscout.http.calls import StoreCalls
 from openscout.http.errors import error_response, server_error
 from openscout.http.responses import JsonResponse
-from openscout.store.base import Hit, Store
+from openscout.store.base import Hit, Store, unbounded
+from openscout.store.engine import safe_url
 
 MINUTE = "minute"
 BURST = "burst"
@@ -51,10 +50,6 @@ class Limits:
 class Counters(Protocol):
     """Where the counts are kept."""
 
-    #: True when `count` is one bounded store transaction (run like a customer's write, inline
-    #: on SQLite); False when it waits on a network (run in a worker thread: http/calls.py).
-    in_store: bool
-
     def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
         """The account of a live key and its counts after these hits; None (nothing counted)
         when the key is not live."""
@@ -64,8 +59,6 @@ class Counters(Protocol):
 
 class DatabaseCounters:
     """Counts in the `rate_limits` table: the key's account and its counts in one transaction."""
-
-    in_store = True
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -85,17 +78,16 @@ class RedisCounters:
     """Counts in Redis. Keys are named for the database (its URL without the password), so
     that servers on one database share counts and servers on two never mix their accounts."""
 
-    in_store = False
-
     def __init__(self, store: Store, redis_url: str, database_url: str) -> None:
         import redis
 
         self.store = store
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        database = make_url(database_url).render_as_string(hide_password=True)
+        database = safe_url(database_url)
         self.prefix = "openscout:" + hashlib.sha256(database.encode()).hexdigest()[:16]
 
+    @unbounded  # waits on Redis
     def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
         with self.store.reading() as transaction:
             account = transaction.account_for_key(key_hash)
@@ -125,13 +117,13 @@ class RateLimits:
         counters: Counters,
         limits: Limits,
         clock: Callable[[], datetime],
-        calls: StoreCalls,
+        store: Store,
     ) -> None:
         self.app = app
         self.counters = counters
         self.limits = limits
         self.clock = clock
-        self.calls = calls
+        self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
@@ -148,8 +140,7 @@ class RateLimits:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
         try:
-            run = self.calls.write if self.counters.in_store else self.calls.in_thread
-            counted = await run(self.counters.count, keys.hash_key(key), hits)
+            counted = await self.store.run(self.counters.count, keys.hash_key(key), hits)
         except StoreUnavailable as error:
             await error_response(error)(scope, receive, send)
             return

@@ -16,7 +16,6 @@ from openscout.domain.customers import Customer
 from openscout.domain.errors import DomainError, Invalid, Malformed, UnreadableQuery
 from openscout.domain.search import Found, Search
 from openscout.http.auth import api_key
-from openscout.http.calls import StoreCalls
 from openscout.http.errors import BodyTooLarge, error_response
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
@@ -26,20 +25,16 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class V1:
-    """The v1 endpoints over one store. A customer's get (`calls.run`), create and update
-    (`calls.write`) are bounded calls, inline on SQLite; lists and searches run in worker threads
-    (`calls.in_thread`; http/calls.py)."""
+    """The v1 endpoints over one store (which decides where each call runs: `Store.run`)."""
 
     def __init__(
         self,
         store: Store,
-        calls: StoreCalls,
         clock: Callable[[], datetime],
         *,
         public_url: str | None,
     ) -> None:
         self.store = store
-        self.calls = calls
         self.clock = clock
         self.public_url = public_url
 
@@ -60,7 +55,7 @@ class V1:
     async def create_customer(self, request: Request) -> Response:
         key = api_key(request)
         write = await self._decode(request, key, decode.create_request)
-        customer = await self.calls.write(
+        customer = await self.store.run(
             service.create_customer, self.store, key, write.patch, self._now()
         )
         assert customer.id is not None
@@ -72,7 +67,7 @@ class V1:
 
     async def get_customer(self, request: Request) -> Response:
         customer_id: int = request.path_params["customer_id"]
-        customer = await self.calls.run(
+        customer = await self.store.run(
             service.get_customer, self.store, api_key(request), customer_id
         )
         return JsonResponse(wire.item(encode.full(customer)))
@@ -81,7 +76,7 @@ class V1:
         customer_id: int = request.path_params["customer_id"]
         key = api_key(request)
         write = await self._decode(request, key, decode.update_request)
-        customer = await self.calls.write(
+        customer = await self.store.run(
             service.update_customer, self.store, key, customer_id, write.patch, self._now()
         )
         if write.reload:  # 201 with the customer, as recorded (spec §9.5)
@@ -91,7 +86,7 @@ class V1:
     async def list_customers(self, request: Request) -> Response:
         key = api_key(request)
         search = await self._read_query(key, query.list_search, request)
-        found = await self.calls.in_thread(service.list_customers, self.store, key, search)
+        found = await self.store.run(service.list_customers, self.store, key, search)
         return _collection(search, found, encode.list_item)
 
     async def list_mailbox_customers(self, request: Request) -> Response:
@@ -102,9 +97,9 @@ class V1:
         except Invalid:
             # The key, then the mailbox, are checked before the page (as a customer's existence
             # is before a body's values: docs/decisions/errors.md).
-            await self.calls.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
+            await self.store.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
             raise
-        found = await self.calls.run(
+        found = await self.store.run(
             service.list_mailbox_customers, self.store, key, mailbox_id, page
         )
         return _collection(Search(page=page, page_size=wire.PAGE_SIZE), found, encode.list_item)
@@ -112,7 +107,7 @@ class V1:
     async def search_customers(self, request: Request) -> Response:
         key = api_key(request)
         search = await self._read_query(key, query.search, request)
-        found = await self.calls.in_thread(service.search_customers, self.store, key, search)
+        found = await self.store.run(service.search_customers, self.store, key, search)
         return _collection(search, found, encode.search_item)
 
     # -- plumbing
@@ -124,7 +119,7 @@ class V1:
         try:
             return reader(request.query_params)
         except (Invalid, UnreadableQuery):
-            await self.calls.run(service.authenticate, self.store, key)
+            await self.store.run(service.authenticate, self.store, key)
             raise
 
     def _now(self) -> datetime:
@@ -142,7 +137,7 @@ class V1:
             body = await read_body(request)
             return decoder(body, request.query_params.get("reload"))
         except (Malformed, BodyTooLarge):
-            await self.calls.run(service.authenticate, self.store, key)
+            await self.store.run(service.authenticate, self.store, key)
             raise
 
     @staticmethod

@@ -1,8 +1,8 @@
-"""The Store protocol: the only storage names the service layer knows."""
+"""The store's protocols, one per aggregate: the only storage names the service layer knows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,12 +13,21 @@ from openscout.domain.search import Found, Search
 
 P = ParamSpec("P")
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
+
+_UNBOUNDED = "__openscout_unbounded__"
 
 
-class StoreBusy(Exception):
-    """A call made with `Store.call_inline` would have had to wait (for another process's write
-    lock): its transaction was rolled back, and the call can be made again where waiting is
-    allowed."""
+def unbounded(function: F) -> F:
+    """Mark a use case whose cost is not bounded (a list or a search grows with what it
+    matches; a call to another server waits on a network): `Store.run` never runs it on the
+    event loop."""
+    setattr(function, _UNBOUNDED, True)
+    return function
+
+
+def is_unbounded(function: Callable[..., object]) -> bool:
+    return bool(getattr(function, _UNBOUNDED, False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +52,30 @@ class Hit:
     weight: int = 1
 
 
-class Transaction(Protocol):
-    """One database transaction: everything done through it commits or rolls back together."""
+class Keys(Protocol):
+    """Accounts and their API keys."""
 
     def account_for_key(self, key_hash: str) -> int | None:
         """The account of a live (not revoked) key, by the key's hash."""
+
+    def ensure_account(self, name: str, now: datetime) -> int:
+        """The id of the account `name`, created when new."""
+
+    def create_key(
+        self, account: str, name: str | None, key_hash: str, prefix: str, now: datetime
+    ) -> ApiKey:
+        """Store a new key for `account`, creating the account when it is new."""
+
+    def list_keys(self) -> list[ApiKey]: ...
+
+    def revoke_key(self, key_id: int, now: datetime) -> bool:
+        """Revoke a key; False when there is no live key with that id."""
+
+    def count_live_keys(self) -> int: ...
+
+
+class Customers(Protocol):
+    """One account's customers, one at a time, and the lists and searches over them."""
 
     def get_customer(
         self, account_id: int, customer_id: int, *, for_update: bool = False
@@ -71,12 +99,25 @@ class Transaction(Protocol):
         """The account's customers meeting `search.criteria`: how many in all, and the page
         asked for in its order. Customers carry their own fields (and emails `with_emails`)."""
 
+
+class RateLimits(Protocol):
+    """The counters of Help Scout's rate limits (spec §4), shared by every process."""
+
+    def count_hits(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
+        """Add each hit to the account's counter for its period, which starts again from 0 in
+        a later window, in one atomic step; the count of each period afterwards."""
+
+
+class Bulk(Protocol):
+    """Many new customers at once (`db seed`, the control API's fixtures)."""
+
     def add_customers(self, account_id: int, new: Sequence[Customer]) -> list[int]:
         """Insert many new customers at once; returns their ids in order. The caller vouches
         that their email addresses are free (a clash raises `EmailTaken` for the whole batch)."""
 
-    def ensure_account(self, name: str, now: datetime) -> int:
-        """The id of the account `name`, created when new."""
+
+class Snapshots(Protocol):
+    """One account's customers as a whole, to save and restore (the control API)."""
 
     def account_customers(self, account_id: int) -> list[Customer]:
         """Every customer of the account with everything it has, in id order."""
@@ -88,33 +129,20 @@ class Transaction(Protocol):
         """Insert customers with the ids they carry (theirs, their entries' and address's), as
         a restore of the account's own earlier state does; nothing checks those ids are free."""
 
-    def create_key(
-        self, account: str, name: str | None, key_hash: str, prefix: str, now: datetime
-    ) -> ApiKey:
-        """Store a new key for `account`, creating the account when it is new."""
 
-    def list_keys(self) -> list[ApiKey]: ...
-
-    def revoke_key(self, key_id: int, now: datetime) -> bool:
-        """Revoke a key; False when there is no live key with that id."""
-
-    def count_live_keys(self) -> int: ...
-
-    def count_hits(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
-        """Add each hit to the account's counter for its period, which starts again from 0 in
-        a later window, in one atomic step; the count of each period afterwards."""
+class Transaction(Keys, Customers, RateLimits, Bulk, Snapshots, Protocol):
+    """One database transaction: everything done through it commits or rolls back together.
+    Use cases name the narrower protocol they need."""
 
 
 class Store(Protocol):
-    """Opens transactions. Writes are serialized per customer (or per database on SQLite)."""
+    """Opens transactions, and decides where calls run. Writes are serialized per customer (or
+    per database on SQLite)."""
 
-    #: Whether `call_inline` may be used: calls answered without waiting on a network or a
-    #: lock can run on the event loop itself (http/calls.py).
-    inline: bool
-
-    def call_inline(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """`function(*args, **kwargs)` in this thread, its transactions refusing to wait: where
-        a transaction would wait, it is rolled back and `StoreBusy` raised."""
+    def run(self, use_case: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]:
+        """`await store.run(use_case, ...)`: the one way to call the store from async code.
+        The store runs the call where it is cheapest without holding up the event loop: a
+        use case is one transaction, and those marked `unbounded` never run on the loop."""
 
     def reading(self) -> AbstractContextManager[Transaction]: ...
 

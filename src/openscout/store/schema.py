@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from openscout.store.sql import SqlStore
+from openscout.store.engine import SqlStore
 from openscout.store.tables import metadata
 
 _MIGRATIONS = Path(__file__).parent / "migrations"

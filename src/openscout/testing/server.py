@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from openscout.testing.client import FixtureSource, HelpScoutAccount
 
 if TYPE_CHECKING:
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
 
 #: Where each id sequence starts for an `id_seed` (plus a multiple of 1000 below 90 million):
 #: customers, entries and addresses never share ids, so that a client that mixes them up fails.
@@ -109,7 +109,7 @@ class HelpScoutServer(HelpScoutAccount):
         from openscout.config import Settings
         from openscout.http.app import create_app
         from openscout.store import schema
-        from openscout.store.sql import SqlStore
+        from openscout.store.engine import SqlStore
 
         url = self.database_url
         if url is None:
