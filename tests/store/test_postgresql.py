@@ -195,3 +195,26 @@ def test_keys_made_at_once_for_a_new_account_share_one_account(module_store: Sql
         listed = [k for k in transaction.list_keys() if k.account == account]
     assert len(accounts) == 1 and None not in accounts
     assert [(k.name, k.id) for k in listed] == [("first", first.id), ("second", made[0].id)]
+
+
+def test_a_statement_over_the_timeout_is_cancelled_and_the_store_goes_on(
+    module_store: SqlStore,
+) -> None:
+    url = module_store.engine.url.render_as_string(hide_password=False)
+    store = SqlStore(url, pool_size=1, statement_timeout=0.2)
+    try:
+        with pytest.raises(StoreUnavailable, match="statement timeout"), store.reading() as t:
+            t.connection.exec_driver_sql("SELECT pg_sleep(30)")
+        # The same pooled connection answers the next call, still with its limit.
+        with store.reading() as transaction:
+            assert transaction.connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+            shown = transaction.connection.exec_driver_sql("SHOW statement_timeout").scalar_one()
+        assert shown == "200ms"
+    finally:
+        store.close()
+
+
+def test_without_a_timeout_statements_are_not_limited(module_store: SqlStore) -> None:
+    with module_store.reading() as transaction:
+        shown = transaction.connection.exec_driver_sql("SHOW statement_timeout").scalar_one()
+    assert shown == "0"

@@ -273,6 +273,33 @@ def test_saving_writes_only_what_changed(module_store: SqlStore, account_id: int
     assert all_ids(get(module_store, account_id, before.id) or before) == all_ids(before)
 
 
+def test_the_new_entries_of_a_collection_are_written_in_one_statement(
+    module_store: SqlStore, account_id: int
+) -> None:
+    before = add(module_store, account_id, make_customer())
+    added = [AddEntry(f"556-{n:04}", "work") for n in range(500)]
+    after = apply_patch(before, CustomerPatch(entries={Collection.PHONES: added}), LATER)
+    with writes(module_store) as found:
+        saved = save(module_store, account_id, before, after)
+    inserts = [params for verb, table, params in found if (verb, table) == ("INSERT", "entries")]
+    assert len(inserts) == 1  # one executemany, not a statement per entry
+    phones = saved.phones[1:]
+    assert [phone.value for phone in phones] == [f"556-{n:04}" for n in range(500)]
+    ids = [phone.id for phone in phones]
+    assert None not in ids and len(set(ids)) == 500 and ids == sorted(ids)
+    assert (before.phones[0].id or 0) < min(id_ or 0 for id_ in ids)
+    assert get(module_store, account_id, before.id) == saved
+    # The next entry, added alone, gets an id of its own after them.
+    one_more = apply_patch(
+        saved,
+        CustomerPatch(entries={Collection.CHATS: [AddEntry("ann2")]}),
+        LATER,
+    )
+    again = save(module_store, account_id, saved, one_more)
+    assert (again.chats[-1].id or 0) > max(id_ or 0 for id_ in ids)
+    assert get(module_store, account_id, before.id) == again
+
+
 def test_saving_an_unchanged_customer_writes_nothing(
     module_store: SqlStore, account_id: int
 ) -> None:

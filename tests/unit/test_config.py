@@ -48,3 +48,12 @@ def test_options_are_checked_as_their_variables_are() -> None:
     # 0 turns a limit off, and port 0 asks for any free port, as in the environment.
     zeros = Settings().with_options(rate_limit=0, burst_limit=0, port=0, access_log=False)
     assert (zeros.rate_limit, zeros.burst_limit, zeros.port) == (0, 0, 0)
+
+
+def test_the_statement_timeout_is_thirty_seconds_unless_set_and_0_turns_it_off() -> None:
+    assert load_settings({}).statement_timeout == 30
+    assert load_settings({"OPENSCOUT_STATEMENT_TIMEOUT": "5"}).statement_timeout == 5
+    assert load_settings({"OPENSCOUT_STATEMENT_TIMEOUT": "0"}).statement_timeout == 0
+    with pytest.raises(SettingsError, match="OPENSCOUT_STATEMENT_TIMEOUT='-1' is too small"):
+        load_settings({"OPENSCOUT_STATEMENT_TIMEOUT": "-1"})
+    assert Settings().with_options(statement_timeout=7).statement_timeout == 7

@@ -87,3 +87,29 @@ def test_help_scout_field_names_appear_only_in_the_contract(wire_name: str) -> N
     assert found, f"{wire_name} appears nowhere: the fence checks the wrong thing"
     outside = [str(path.relative_to(SOURCE)) for path in found if CONTRACT not in path.parents]
     assert outside == []
+
+
+STORE = SOURCE / "store"
+
+
+def test_sqlalchemy_is_imported_only_inside_the_store() -> None:
+    """STYLE.md §5: nothing above the store sees `sqlalchemy` (nor its driver)."""
+    outside = [
+        f"{path.relative_to(SOURCE)}:{line} imports {name}"
+        for path in modules(SOURCE)
+        if STORE not in path.parents
+        for line, name in imported_names(path)
+        if name.split(".")[0] in ("sqlalchemy", "psycopg", "alembic")
+    ]
+    assert outside == []
+
+
+@pytest.mark.parametrize("name", ["call_inline", "StoreBusy", "inline_lane", "in_thread"])
+def test_where_store_calls_run_is_the_stores_business(name: str) -> None:
+    """Callers above the store make one kind of call, `await store.run(use_case, ...)`."""
+    outside = [
+        str(path.relative_to(SOURCE))
+        for path in modules(SOURCE)
+        if STORE not in path.parents and name in path.read_text("utf-8")
+    ]
+    assert outside == []
