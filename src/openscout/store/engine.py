@@ -92,13 +92,13 @@ class SqlStore:
         it once. The writes of one process take turns: while one waits in a thread for another
         process's lock, the next ones wait on the loop without holding a thread, and run inline
         again as soon as the lock is free."""
-        lanes = self._lanes_of_this_loop()
         lane = self.inline_lane
         if lane is None or is_unbounded(use_case):
-            return await self._in_thread(lanes, use_case, *args, **kwargs)
+            return await self._in_thread(self._lanes_of_this_loop(), use_case, *args, **kwargs)
         try:
             return lane.call(use_case, *args, **kwargs)
         except Busy as busy:
+            lanes = self._lanes_of_this_loop()
             if not busy.writing:  # reads never take a turn: they go straight to a thread
                 return await self._in_thread(lanes, use_case, *args, **kwargs)
         async with lanes.turn:
