@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -233,3 +235,28 @@ def customer_count(store: SqlStore, api_key: str) -> int:
         assert account is not None
         query = select(func.count()).select_from(customers).where(customers.c.account_id == account)
         return int(transaction.connection.execute(query).scalar_one())
+
+
+def send_raw(base_url: str, head: bytes, body_parts: Iterable[bytes] = ()) -> httpx.Response:
+    """Send bytes exactly as given (no client encodes or checks them) and read the answer:
+    its status line, headers and `Content-Length` body. The socket waits at most 30 s."""
+    host, port = httpx.URL(base_url).host, httpx.URL(base_url).port
+    assert port is not None
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            sock.sendall(part)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed before an answer: {received!r}"
+            received += chunk
+        raw_head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *header_lines = raw_head.decode("latin-1").split("\r\n")
+        headers = [tuple(line.split(": ", 1)) for line in header_lines]
+        length = int(next((v for k, v in headers if k.lower() == "content-length"), "0"))
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            assert chunk, "the connection closed inside the answer's body"
+            body += chunk
+    return httpx.Response(int(status_line.split(" ")[1]), headers=headers, content=body[:length])

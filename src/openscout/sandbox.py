@@ -14,17 +14,10 @@ from openscout import keys
 from openscout.contract.v1.fixtures import Fixture, item_path
 from openscout.domain.changes import new_customer
 from openscout.domain.customers import Collection, Customer
-from openscout.domain.errors import EmailTaken, Invalid, Problem
+from openscout.domain.errors import FixtureEmailTaken, Invalid, Problem
 from openscout.store.base import Store, unbounded
 
-
-class FixtureEmailTaken(EmailTaken):
-    """A customer of a fixture has an email address that another customer has already: one of
-    the account's, or one earlier in the same fixture document."""
-
-    def __init__(self, index: int, email: str) -> None:
-        super().__init__(email)
-        self.index = index
+__all__ = ["FixtureEmailTaken", "export", "load", "open_account", "reset", "restore"]
 
 
 def open_account(store: Store, now: datetime, prefix: str = "test") -> tuple[str, str]:

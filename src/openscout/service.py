@@ -1,49 +1,46 @@
-"""Use cases, one transaction each: authenticate the key, then create, get or update a customer."""
+"""Use cases, one transaction each: find the account of a key; create, get, update, list and
+search an account's customers. The caller has authenticated (http/auth.py): use cases take the
+account's id."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from openscout import keys
 from openscout.domain.changes import CustomerPatch, apply_patch, new_customer
 from openscout.domain.customers import Collection, Customer
-from openscout.domain.errors import CustomerNotFound, EmailTaken, MailboxNotFound, Unauthorized
+from openscout.domain.errors import CustomerNotFound, EmailTaken, MailboxNotFound
 from openscout.domain.search import Found, Search
-from openscout.store.base import Customers, Keys, Store, unbounded
+from openscout.store.base import Customers, Store, unbounded
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
 MAX_ID = 2**31 - 1
 
 
-def authenticate(store: Store, api_key: str | None) -> int:
-    """The account of a live key, or `Unauthorized`."""
+def account_for_key(store: Store, key_hash: str) -> int | None:
+    """The account of a live key, by the key's hash (keys.hash_key); None when it is unknown
+    or revoked."""
     with store.reading() as transaction:
-        return _account(transaction, api_key)
+        return transaction.account_for_key(key_hash)
 
 
-def create_customer(
-    store: Store, api_key: str | None, patch: CustomerPatch, now: datetime
-) -> Customer:
+def create_customer(store: Store, account: int, patch: CustomerPatch, now: datetime) -> Customer:
     with store.writing() as transaction:
-        account = _account(transaction, api_key)
         customer = new_customer(patch, now)
         _check_emails_free(transaction, account, customer, besides=None)
         return transaction.add_customer(account, customer)
 
 
-def get_customer(store: Store, api_key: str | None, customer_id: int) -> Customer:
+def get_customer(store: Store, account: int, customer_id: int) -> Customer:
     with store.reading() as transaction:
-        account = _account(transaction, api_key)
         customer = _fetch(transaction, account, customer_id)
         return customer
 
 
 def update_customer(
-    store: Store, api_key: str | None, customer_id: int, patch: CustomerPatch, now: datetime
+    store: Store, account: int, customer_id: int, patch: CustomerPatch, now: datetime
 ) -> Customer:
     """Apply a patch under a lock on the customer: concurrent updates never lose each other."""
     with store.writing() as transaction:
-        account = _account(transaction, api_key)
         current = _fetch(transaction, account, customer_id, for_update=True)
         updated = apply_patch(current, patch, now)
         if updated is current:
@@ -53,36 +50,23 @@ def update_customer(
 
 
 @unbounded
-def list_customers(store: Store, api_key: str | None, search: Search) -> Found:
+def list_customers(store: Store, account: int, search: Search) -> Found:
     """A page of the account's customers meeting `search` (list shape: no entries loaded)."""
     with store.reading() as transaction:
-        account = _account(transaction, api_key)
         return transaction.find_customers(account, search)
 
 
 @unbounded
-def search_customers(store: Store, api_key: str | None, search: Search) -> Found:
+def search_customers(store: Store, account: int, search: Search) -> Found:
     """A page of the account's customers meeting `search`, with their email addresses."""
     with store.reading() as transaction:
-        account = _account(transaction, api_key)
         return transaction.find_customers(account, search, with_emails=True)
 
 
-def list_mailbox_customers(store: Store, api_key: str | None, mailbox_id: int, page: int) -> Found:
+def list_mailbox_customers(store: Store, account: int, mailbox_id: int, page: int) -> Found:
     """The customers with conversations in a mailbox. openscout keeps no mailboxes yet, so
     every mailbox is unknown to every account (docs/list-and-search.md)."""
-    with store.reading() as transaction:
-        _account(transaction, api_key)
-        raise MailboxNotFound(mailbox_id)
-
-
-def _account(transaction: Keys, api_key: str | None) -> int:
-    if not api_key:
-        raise Unauthorized()
-    account = transaction.account_for_key(keys.hash_key(api_key))
-    if account is None:
-        raise Unauthorized()
-    return account
+    raise MailboxNotFound(mailbox_id)
 
 
 def _fetch(

@@ -375,7 +375,7 @@ def test_redis_keeps_one_expiring_counter_per_account_period_and_window(store: S
             body = {"firstName": "A", "lastName": "B"}
             assert http.post("/v1/customers.json", json=body).status_code == 201
             assert http.get("/v1/customers.json").status_code == 200
-    prefix = RedisCounters(store, settings.redis_url or "", settings.database_url).prefix
+    prefix = RedisCounters(settings.redis_url or "", settings.database_url).prefix
     client = redis.Redis.from_url(settings.redis_url or "")
     try:
         found = {

@@ -26,6 +26,7 @@ from tests.helpers import (
     fetch,
     ids,
     raw,
+    send_raw,
 )
 
 COLLECTIONS = tuple(LABEL_KEYS)
@@ -469,6 +470,28 @@ def test_a_request_without_a_valid_key_is_unauthorized(
             assert response.headers["www-authenticate"] == WWW_AUTHENTICATE
     assert raw(client, customer) == before
     assert customer_count(server.store, account.key) == 1
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [b"Basic \xc3\xa9", b"Basic \xe9\xff", b"\xc3\xa9 abc", b"Basic YWJj\xc3\xa9"],
+    ids=["utf-8", "latin-1", "scheme", "tail"],
+)
+def test_an_authorization_header_that_is_not_ascii_is_unauthorized(
+    server: Server, client: httpx.Client, credentials: bytes
+) -> None:
+    """Sent as raw bytes over a socket (an HTTP client would refuse to send them)."""
+    customer = create(client)
+    for method, path in (("GET", f"/v1/customers/{customer}.json"), ("POST", "/v1/customers.json")):
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+            + b"Authorization: "
+            + credentials
+            + b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        response = send_raw(server.url, head)
+        assert_error(response, 401, "Invalid API Key")
+        assert response.headers["www-authenticate"] == WWW_AUTHENTICATE
 
 
 def test_a_revoked_key_is_unauthorized(

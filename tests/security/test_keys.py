@@ -8,6 +8,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from openscout.cli import main
 from openscout.config import Settings
 from openscout.store.engine import SqlStore
 from openscout.store.tables import customers
-from tests.concurrency.processes import ServeProcess
+from tests.concurrency.processes import ServeProcess, serving
 from tests.conftest import Account, fresh_database, migrated_store, new_account, running_server
 from tests.helpers import assert_error, create
 
@@ -192,3 +193,39 @@ def test_no_key_and_no_body_is_ever_logged_and_each_request_is_one_line(
         api = path.startswith("/v1/") and path != "/v1/openapi.json"
         expected = account if api and status != 401 else None
         assert line["account_id"] == expected, line
+
+
+def test_a_key_revoked_through_the_cli_is_refused_at_once_by_every_server_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `openscout serve` processes on one database, the control API on: a fault queued for
+    the account must never answer a request made with its revoked key (no process may still
+    take the key for the account's), and the account's other key goes on working."""
+    with fresh_database("sqlite", tmp_path) as url:
+        store = migrated_store(url)
+        try:
+            doomed = new_account(store)
+            with store.writing() as transaction:
+                kept = keys.generate_key()
+                transaction.create_key(
+                    doomed.name, "kept", keys.hash_key(kept), kept[:4], datetime.now(UTC)
+                )
+                doomed_id = next(k.id for k in transaction.list_keys() if k.name == "test")
+        finally:
+            store.close()
+        with serving(url, tmp_path, 2, options=["--control-api"]) as servers:
+            for server in servers:
+                with httpx.Client(base_url=server.url, timeout=10) as http:
+                    response = http.get("/v1/customers.json", auth=(doomed.key, "X"))
+                    assert response.status_code == 200, response.text
+                    fault = {"count": 10, "status": 503}
+                    queued = http.post("/_openscout/faults", json=fault, auth=(kept, "X"))
+                    assert queued.status_code == 201, queued.text
+            assert main(["keys", "revoke", str(doomed_id), "--database-url", url]) == 0
+            capsys.readouterr()
+            for server in servers:
+                with httpx.Client(base_url=server.url, timeout=10) as http:
+                    refused = http.get("/v1/customers.json", auth=(doomed.key, "X"))
+                    assert_error(refused, 401, "Invalid API Key")
+                    faulted = http.get("/v1/customers.json", auth=(kept, "X"))
+                    assert faulted.status_code == 503  # the fault is there, for the live key

@@ -19,7 +19,7 @@ import anyio
 import httpx
 import pytest
 
-from openscout import service
+from openscout import keys, service
 from openscout.contract.v1 import decode
 from openscout.domain.customers import Customer
 from openscout.store.base import unbounded
@@ -58,15 +58,21 @@ def write_lock_held_elsewhere(store: SqlStore) -> Iterator[None]:
         other.close()
 
 
+def account_of(store: SqlStore, key: str) -> int:
+    account = service.account_for_key(store, keys.hash_key(key))
+    assert account is not None
+    return account
+
+
 def create(store: SqlStore, key: str, first_name: str) -> Customer:
     body = {"firstName": first_name, "lastName": "Lee", "emails": [{"value": f"{first_name}@x.io"}]}
     patch = decode.create_request(json.dumps(body).encode(), None).patch
-    return service.create_customer(store, key, patch, NOW)
+    return service.create_customer(store, account_of(store, key), patch, NOW)
 
 
 def rename(store: SqlStore, key: str, customer_id: int, first_name: str) -> Customer:
     patch = decode.update_request(f'{{"firstName": "{first_name}"}}'.encode(), None).patch
-    return service.update_customer(store, key, customer_id, patch, NOW)
+    return service.update_customer(store, account_of(store, key), customer_id, patch, NOW)
 
 
 @pytest.fixture
@@ -126,7 +132,9 @@ def test_inline_calls_read_and_write_like_any_other(sqlite_store: SqlStore) -> N
     found: list[Customer] = []
     thread = threading.Thread(
         target=lambda: found.append(
-            service.get_customer(sqlite_store, account.key, created.id or 0)
+            service.get_customer(
+                sqlite_store, account_of(sqlite_store, account.key), created.id or 0
+            )
         )
     )
     thread.start()
@@ -144,9 +152,14 @@ def test_an_inline_write_that_would_wait_writes_nothing_and_says_busy(
             lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "bea")
         assert time.monotonic() - started < 1  # refused at once, not after the busy timeout
         # Reads never wait in WAL mode: they still answer inline.
-        read = lane(sqlite_store).call(service.get_customer, sqlite_store, key, customer_id)
+        read = lane(sqlite_store).call(
+            service.get_customer, sqlite_store, account_of(sqlite_store, key), customer_id
+        )
         assert read.first_name == "ann"
-    assert service.get_customer(sqlite_store, key, customer_id).first_name == "ann"
+    assert (
+        service.get_customer(sqlite_store, account_of(sqlite_store, key), customer_id).first_name
+        == "ann"
+    )
     # The inline connection is usable again once the lock is free.
     renamed = lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "bea")
     assert renamed.first_name == "bea"
@@ -220,8 +233,8 @@ def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
     sqlite_store: SqlStore, ann: tuple[str, int]
 ) -> None:
     key, customer_id = ann
-    created = service.get_customer(sqlite_store, key, customer_id)
-    account_id = service.authenticate(sqlite_store, key)
+    created = service.get_customer(sqlite_store, account_of(sqlite_store, key), customer_id)
+    account_id = account_of(sqlite_store, key)
 
     def rename_then_fail() -> None:
         rename(sqlite_store, key, customer_id, "bea")  # its own write transaction
@@ -232,7 +245,10 @@ def test_an_inline_call_that_fails_midway_writes_nothing_and_the_next_one_works(
     with pytest.raises(RuntimeError):
         lane(sqlite_store).call(rename_then_fail)
     # The first transaction committed, the second left nothing behind.
-    assert service.get_customer(sqlite_store, key, customer_id).first_name == "bea"
+    assert (
+        service.get_customer(sqlite_store, account_of(sqlite_store, key), customer_id).first_name
+        == "bea"
+    )
     renamed = lane(sqlite_store).call(rename, sqlite_store, key, customer_id, "dee")
     assert renamed.first_name == "dee"
 
@@ -305,4 +321,7 @@ def test_a_write_that_meets_a_held_lock_is_made_again_in_a_thread_and_succeeds(
     caller.join(timeout=15)
     assert calls == [True, True, False]
     assert [answer.first_name for answer in answers] == ["bea"]
-    assert service.get_customer(sqlite_store, key, customer_id).first_name == "bea"
+    assert (
+        service.get_customer(sqlite_store, account_of(sqlite_store, key), customer_id).first_name
+        == "bea"
+    )

@@ -3,15 +3,18 @@ account, and absent unless turned on (docs/testing.md)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import Account, Server
+from openscout.control import state
+from tests.conftest import Account, Server, new_account
 from tests.helpers import (
     JSON,
     assert_cors,
@@ -20,6 +23,7 @@ from tests.helpers import (
     create,
     fetch,
     route_not_found,
+    send_raw,
 )
 
 ENDPOINTS = [
@@ -599,3 +603,92 @@ def test_snapshots_are_listed_read_and_deleted(http: httpx.Client, other: httpx.
     # A snapshot's customers are fixtures for another account (new ids, the same values).
     moved = ok(other.post("/_openscout/fixtures", json=whole["customers"]), 201)["ids"]
     assert without_ids(fetch(other, moved[0])) == without_ids(whole["customers"][0])
+
+
+# --- bounds (docs/testing.md): what one key can make the server hold or do
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T00:00:00Z", "9001-01-01T00:00:00Z", "1969-12-31T23:59:59Z"]
+)
+def test_a_clock_is_kept_within_the_years_1970_to_9000(http: httpx.Client, moment: str) -> None:
+    for frozen in (True, False):
+        response = http.put("/_openscout/clock", json={"now": moment, "frozen": frozen})
+        assert_invalid(response, ("now", moment, "Value is not valid"))
+    assert ok(http.get("/_openscout/clock"))["frozen"] is False
+    create(http)
+
+
+@pytest.mark.parametrize(
+    ("moment", "seconds"),
+    [
+        ("9000-12-31T00:00:00Z", 86_400),
+        ("1970-01-01T00:00:10Z", -11),
+        ("9000-06-01T00:00:00Z", 3e8),
+    ],
+)
+def test_a_clock_is_never_advanced_out_of_its_range(
+    http: httpx.Client, moment: str, seconds: float
+) -> None:
+    for frozen in (True, False):
+        ok(http.put("/_openscout/clock", json={"now": moment, "frozen": frozen}))
+        response = http.post("/_openscout/clock/advance", json={"seconds": seconds})
+        assert_invalid(response, ("seconds", str(seconds), "Value is not valid"))
+        assert ok(http.get("/_openscout/clock"))["now"][:10] == moment[:10]
+        # The account goes on working at the edge of its range.
+        assert fetch(http, create(http))["createdAt"][:10] == moment[:10]
+
+
+def test_the_last_moments_of_the_range_can_be_set_and_used(http: httpx.Client) -> None:
+    last = {"now": "9000-12-31T23:59:59Z", "frozen": True}
+    assert ok(http.put("/_openscout/clock", json=last)) == last
+    assert fetch(http, create(http))["createdAt"] == last["now"]
+    first = {"now": "1970-01-01T00:00:00Z", "frozen": True}
+    assert ok(http.put("/_openscout/clock", json=first)) == first
+
+
+def test_one_account_opens_at_most_a_thousand_accounts_with_those_they_open(
+    http: httpx.Client, control_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert state.MAX_ACCOUNTS_OPENED == 1000  # the number docs/testing.md gives
+    assert "1,000 accounts" in (Path(__file__).parents[2] / "docs/testing.md").read_text()
+    monkeypatch.setattr(state, "MAX_ACCOUNTS_OPENED", 4)  # the same server, a bound quicker met
+    opened = [ok(http.post("/_openscout/accounts"), 201) for _ in range(3)]
+    child = httpx.Client(base_url=control_server.url, auth=(opened[0]["apiKey"], "X"), timeout=30)
+    with child:
+        ok(child.post("/_openscout/accounts"), 201)  # the fourth, counted against `http`
+        for client in (http, child):
+            response = client.post("/_openscout/accounts")
+            message = "This account has opened 4 accounts already (with those they opened)"
+            assert_error(response, 409, message)
+        assert count(child) == 0  # an opened account works as before
+    assert ok(other_account_opens(control_server), 201)["apiKey"]
+
+
+def other_account_opens(control_server: Server) -> httpx.Response:
+    """An account the bound has nothing against."""
+    account = new_account(control_server.store)
+    return httpx.post(
+        control_server.url + "/_openscout/accounts", auth=(account.key, "X"), timeout=30
+    )
+
+
+def test_a_journaled_body_is_never_held_past_the_journal_bound(
+    control_server: Server, me: Account, http: httpx.Client
+) -> None:
+    """A chunked body that never ends: the endpoint answers 413 once 100 kB have passed,
+    without waiting for the rest (the journal held the whole body before it let the endpoint
+    see any of it, so a body of any size stayed in memory)."""
+    credentials = base64.b64encode(f"{me.key}:X".encode())
+    head = (
+        b"POST /v1/customers.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Basic " + credentials + b"\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"x" * 16_384
+    parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 10  # 160 kB, and no last chunk
+    response = send_raw(control_server.url, head, parts)
+    assert_error(response, 413, "The request is too large")
+    (entry,) = journal(http)
+    assert (entry["status"], entry["bodyTruncated"], entry["json"]) == (413, True, None)
+    assert entry["body"] == "x" * 100 * 1024

@@ -83,3 +83,41 @@ class UnreadableQuery(DomainError):
         super().__init__(f"at position {position}: {detail}")
         self.position = position
         self.detail = detail
+
+
+class FixtureEmailTaken(EmailTaken):
+    """A customer of a fixture document has an email address that another customer has
+    already: one of the account's, or one earlier in the same document (`index`: 0-based)."""
+
+    def __init__(self, index: int, email: str) -> None:
+        super().__init__(email)
+        self.index = index
+
+
+class BodyTooLarge(DomainError):
+    """A request body is longer than its endpoint takes (`limit` bytes)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is longer than {limit} bytes")
+        self.limit = limit
+
+
+class SnapshotNotFound(DomainError):
+    """No snapshot with this id among the account's (control API)."""
+
+    def __init__(self, snapshot_id: int) -> None:
+        super().__init__(f"This account has no snapshot {snapshot_id}")
+        self.snapshot_id = snapshot_id
+
+
+class LimitReached(DomainError):
+    """Something counted has reached its bound (the message names it), so nothing more of it
+    is made until some is let go."""
+
+
+class RateLimited(DomainError):
+    """An account has used up a rate limit; it may try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit reached; retry after {retry_after} s")
+        self.retry_after = retry_after

@@ -14,20 +14,16 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
 import msgspec
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openscout import keys
 from openscout.contract.v1 import wire
-from openscout.http.auth import api_key
+from openscout.http.auth import principal
 from openscout.http.openapi import OPENAPI_PATH
-from openscout.store.base import Store
 
 log = logging.getLogger("openscout.access")
 
@@ -37,18 +33,15 @@ _CORRELATION_ID: Final = wire.CORRELATION_ID.lower().encode()
 _FLUSH_SECONDS: Final = 0.1
 #: Paths are cut to this many characters in the log.
 _MAX_PATH: Final = 1000
-#: Keys whose account the log remembers, per process.
-_REMEMBERED_KEYS: Final = 4096
 #: Paths under /v1/ served without a key: never counted, their accounts never looked up.
 _OPEN_PATHS: Final = frozenset({OPENAPI_PATH})
 
 
 @dataclass(slots=True)
 class RequestInfo:
-    """What the middlewares learn about a request: its id, and the account of its key."""
+    """What the middlewares learn about a request: its id."""
 
     request_id: str
-    account_id: int | None = None
 
 
 def request_info(scope: Scope) -> RequestInfo | None:
@@ -62,47 +55,13 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/v1/") and path not in _OPEN_PATHS
 
 
-class KnownAccounts:
-    """The account of a request's key, for the log line of a request that nothing else looked
-    it up for (rate limits off). A key never changes account, so the answer is remembered, by
-    the process's keyed hash of the `Authorization` header (never the key itself): a request
-    with a known header costs a dictionary lookup, not a decoding and a SHA-256."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.known: OrderedDict[int, int] = OrderedDict()
-
-    async def account_of(self, scope: Scope) -> int | None:
-        header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
-        if header is None:
-            return None
-        remembered = hash(header)
-        account = self.known.get(remembered)
-        if account is not None:
-            self.known.move_to_end(remembered)
-            return account
-        key = api_key(Request(scope))
-        if key is None:
-            return None
-        account = await self.store.run(self._look_up, keys.hash_key(key))
-        if account is not None:
-            self.known[remembered] = account
-            while len(self.known) > _REMEMBERED_KEYS:
-                self.known.popitem(last=False)
-        return account
-
-    def _look_up(self, key_hash: str) -> int | None:
-        with self.store.reading() as transaction:
-            return transaction.account_for_key(key_hash)
-
-
 class AccessLog:
     """ASGI middleware: a request id for every request, sent back as `Correlation-Id`, and a
-    log line for every request when `accounts` is given (None: no log)."""
+    log line for every request when `logs` (with the account of its principal: http/auth.py)."""
 
-    def __init__(self, app: ASGIApp, accounts: KnownAccounts | None) -> None:
+    def __init__(self, app: ASGIApp, *, logs: bool) -> None:
         self.app = app
-        self.accounts = accounts
+        self.logs = logs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,38 +88,33 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.accounts is not None:
+            if self.logs:
                 ended = finished if finished is not None else time.perf_counter()
-                await self._log(scope, info, status, (ended - started) * 1000)
+                _log(scope, info, status, (ended - started) * 1000)
 
-    async def _log(self, scope: Scope, info: RequestInfo, status: int, duration: float) -> None:
-        if not log.isEnabledFor(logging.INFO):
-            return
-        account = info.account_id
-        looked_up = account is None and status != 401 and is_api_path(scope["path"])
-        if looked_up and self.accounts is not None:
-            try:
-                account = await self.accounts.account_of(scope)
-            except Exception:  # the line goes out without it
-                account = None
-        line: dict[str, Any] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "request_id": info.request_id,
-            "method": scope["method"],
-            "path": scope["path"][:_MAX_PATH],
-            "status": status,
-            "duration_ms": round(duration, 3),
-            "account_id": account,
-        }
-        message = msgspec.json.encode(line).decode()
-        if _writer is not None:
-            # `openscout serve`'s own writer (`log_to`) takes the line as it is: a log record per
-            # request cost a busy server a tenth of a GET (docs/performance.md).
-            _writer.add(message)
-            return
-        # As log.info would, without its search of the stack for the caller (a good part of the
-        # cost of a line, and never shown: the format is the message alone).
-        log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None))
+
+def _log(scope: Scope, info: RequestInfo, status: int, duration: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    found = principal(scope)
+    line: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "request_id": info.request_id,
+        "method": scope["method"],
+        "path": scope["path"][:_MAX_PATH],
+        "status": status,
+        "duration_ms": round(duration, 3),
+        "account_id": found.account_id if found else None,
+    }
+    message = msgspec.json.encode(line).decode()
+    if _writer is not None:
+        # `openscout serve`'s own writer (`log_to`) takes the line as it is: a log record per
+        # request cost a busy server a tenth of a GET (docs/performance.md).
+        _writer.add(message)
+        return
+    # As log.info would, without its search of the stack for the caller (a good part of the
+    # cost of a line, and never shown: the format is the message alone).
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None))
 
 
 class BatchedWriter(logging.Handler):

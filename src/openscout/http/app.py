@@ -7,17 +7,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openscout import control
 from openscout.config import Settings
 from openscout.domain.errors import StoreUnavailable
 from openscout.http import accesslog, errors, openapi, ratelimit
-from openscout.http.accesslog import AccessLog, KnownAccounts
-from openscout.http.control import Control
+from openscout.http.accesslog import AccessLog, is_api_path
+from openscout.http.auth import Authenticate
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
 from openscout.store.base import Store
@@ -41,11 +41,16 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     owns_store: bool = False,
 ) -> ASGIApp:
-    """The openscout ASGI app. With `owns_store`, the store is closed when the server stops."""
-    clock = clock or (lambda: datetime.now(UTC))
+    """The openscout ASGI app. With `owns_store`, the store is closed when the server stops.
+
+    A request goes through `FixedHeaders` → `AccessLog` (its id) → `Authenticate` (its
+    principal) → the control API's journal → `RateLimits` → the routes; every error, wherever
+    it is raised, is answered through the one table of http/errors.py."""
+    server_clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
-    control = Control(store, clock) if settings.control_api else None
-    v1 = V1(store, control.now if control else clock, public_url=settings.public_url)
+    controls = control.ControlState(server_clock) if settings.control_api else None
+    account_clock = controls.time_of if controls else (lambda _account: server_clock())
+    v1 = V1(store, account_clock, public_url=settings.public_url)
     counters = ratelimit.counters(settings, store) if settings.rate_limit else None
 
     async def healthz(_request: Request) -> Response:
@@ -70,12 +75,9 @@ def create_app(
             *v1.routes(),
             Route("/healthz", healthz, methods=["GET"]),
             *openapi.routes(),
-            *(control.routes() if control else []),
+            *(control.control_routes(controls, store) if controls else []),
         ],
-        exception_handlers={
-            HTTPException: errors.http_exception,
-            Exception: lambda _request, exc: errors.server_error(exc),
-        },
+        exception_handlers=dict(errors.HANDLERS),
     )
     # v1 answers every path it does not serve with a 404 naming it (spec §7), trailing slash or
     # not; a redirect would also point at the socket's own URL, not at `public_url`.
@@ -83,11 +85,16 @@ def create_app(
     served: ASGIApp = app
     if counters is not None:
         limits = ratelimit.Limits(settings.rate_limit, settings.burst_limit)
-        served = ratelimit.RateLimits(served, counters, limits, clock, store)
-    if control is not None:  # outside the rate limits: the journal sees their 429s too
-        served = control.journaled(served)
-    accounts = KnownAccounts(store) if settings.access_log else None
-    return FixedHeaders(AccessLog(served, accounts), CORS_HEADERS)
+        served = ratelimit.RateLimits(served, counters, limits, server_clock, store)
+    if controls is not None:  # outside the rate limits: the journal sees their 429s too
+        served = control.Journal(served, controls)
+    served = Authenticate(served, store, _is_guarded)
+    return FixedHeaders(AccessLog(served, logs=settings.access_log), CORS_HEADERS)
+
+
+def _is_guarded(path: str) -> bool:
+    """Paths whose requests act for an account: the v1 API's, and the control API's."""
+    return is_api_path(path) or control.is_control_path(path)
 
 
 class FixedHeaders:

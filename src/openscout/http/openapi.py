@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
-
-from openscout.http.errors import route_not_found
 
 OPENAPI_PATH: Final = "/v1/openapi.json"
 DOCS_PATH: Final = "/docs"
@@ -87,7 +86,7 @@ def routes() -> list[Route]:
         if name == "openscout-docs.js":
             return Response(_START, media_type="text/javascript; charset=utf-8", headers=headers)
         if name not in _ASSETS:
-            return route_not_found(request, LookupError(name))
+            raise HTTPException(404)  # answered as any unknown path (http/errors.py)
         return FileResponse(_swagger_ui() / name, media_type=_ASSETS[name], headers=headers)
 
     return [

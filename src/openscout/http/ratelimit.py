@@ -4,8 +4,8 @@ writes, counted where every process of the server sees the same counts.
 Each API request with a live key is counted before it reaches its endpoint, in fixed windows
 (a minute, and 5 seconds for the burst) that start on the clock's whole minute and every fifth
 second. Over a limit, the answer is 429 with `Retry-After`; every answer to a counted request
-carries the `X-RateLimit-*` headers. A request without a live key is not counted: it cannot be
-told apart from another account's, and the endpoint answers it with 401.
+carries the `X-RateLimit-*` headers. A request without a live key (no principal: http/auth.py)
+is not counted: it cannot be told apart from another account's, and the endpoint answers it 401.
 
 The counters live in the database (one upsert per request, `rate_limits`), or in Redis with
 `--redis-url`: keys per account, period and window, INCRBY and EXPIRE in one transaction.
@@ -20,17 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openscout import keys
 from openscout.config import Settings
 from openscout.contract.v1 import wire
-from openscout.domain.errors import StoreUnavailable
-from openscout.http.accesslog import is_api_path, request_info
-from openscout.http.auth import api_key
-from openscout.http.errors import error_response, server_error
-from openscout.http.responses import JsonResponse
+from openscout.domain.errors import RateLimited, StoreUnavailable
+from openscout.http.accesslog import is_api_path
+from openscout.http.auth import principal
+from openscout.http.errors import error_response
 from openscout.store.base import Hit, Store, unbounded
 from openscout.store.engine import safe_url
 
@@ -50,25 +47,21 @@ class Limits:
 class Counters(Protocol):
     """Where the counts are kept."""
 
-    def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
-        """The account of a live key and its counts after these hits; None (nothing counted)
-        when the key is not live."""
+    def count(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
+        """The account's counts after these hits."""
 
     def close(self) -> None: ...
 
 
 class DatabaseCounters:
-    """Counts in the `rate_limits` table: the key's account and its counts in one transaction."""
+    """Counts in the `rate_limits` table, one transaction per request."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
+    def count(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
         with self.store.writing() as transaction:
-            account = transaction.account_for_key(key_hash)
-            if account is None:
-                return None
-            return account, transaction.count_hits(account, hits)
+            return transaction.count_hits(account_id, hits)
 
     def close(self) -> None:
         pass
@@ -78,31 +71,26 @@ class RedisCounters:
     """Counts in Redis. Keys are named for the database (its URL without the password), so
     that servers on one database share counts and servers on two never mix their accounts."""
 
-    def __init__(self, store: Store, redis_url: str, database_url: str) -> None:
+    def __init__(self, redis_url: str, database_url: str) -> None:
         import redis
 
-        self.store = store
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         database = safe_url(database_url)
         self.prefix = "openscout:" + hashlib.sha256(database.encode()).hexdigest()[:16]
 
     @unbounded  # waits on Redis
-    def count(self, key_hash: str, hits: Sequence[Hit]) -> tuple[int, dict[str, int]] | None:
-        with self.store.reading() as transaction:
-            account = transaction.account_for_key(key_hash)
-        if account is None:
-            return None
+    def count(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
         pipeline = self.client.pipeline(transaction=True)
         for hit in hits:
-            name = f"{self.prefix}:ratelimit:{account}:{hit.period}:{hit.start}"
+            name = f"{self.prefix}:ratelimit:{account_id}:{hit.period}:{hit.start}"
             pipeline.incrby(name, hit.weight)
             pipeline.expire(name, 2 * _SECONDS[hit.period])  # gone once its window is over
         try:
             results = pipeline.execute()
         except self.errors as error:
             raise StoreUnavailable(f"Redis: {error}") from error
-        return account, {hit.period: int(results[2 * n]) for n, hit in enumerate(hits)}
+        return {hit.period: int(results[2 * n]) for n, hit in enumerate(hits)}
 
     def close(self) -> None:
         self.client.close()
@@ -129,8 +117,8 @@ class RateLimits:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        key = api_key(Request(scope))
-        if key is None:
+        found = principal(scope)
+        if found is None:  # not a live key: the endpoint says 401
             await self.app(scope, receive, send)
             return
         now = self.clock().timestamp()
@@ -140,20 +128,10 @@ class RateLimits:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
         try:
-            counted = await self.store.run(self.counters.count, keys.hash_key(key), hits)
-        except StoreUnavailable as error:
-            await error_response(error)(scope, receive, send)
+            counts = await self.store.run(self.counters.count, found.account_id, hits)
+        except Exception as error:  # answered before the app: through the app's one table
+            await error_response(error, scope)(scope, receive, send)
             return
-        except Exception as error:  # outside the app's own handler: answered here, in v1's shape
-            await server_error(error)(scope, receive, send)
-            return
-        if counted is None:  # not a live key: the endpoint says 401
-            await self.app(scope, receive, send)
-            return
-        account, counts = counted
-        info = request_info(scope)
-        if info is not None:
-            info.account_id = account
         used_minute, used_burst = counts[MINUTE], counts.get(BURST, 0)
         headers = wire.rate_limit_headers(
             self.limits.per_minute, used_minute, self.limits.burst or None, used_burst
@@ -164,8 +142,9 @@ class RateLimits:
         if is_write and self.limits.burst and used_burst > self.limits.burst:
             waits.append(_retry_after(now, BURST))
         if waits:
-            headers["Retry-After"] = str(max(waits))
-            await JsonResponse(wire.rate_limited_body(), 429, headers)(scope, receive, send)
+            refusal = error_response(RateLimited(max(waits)), scope)
+            refusal.headers.update(headers)
+            await refusal(scope, receive, send)
             return
         await self.app(scope, receive, _adding(send, headers))
 
@@ -195,5 +174,5 @@ def _adding(send: Send, headers: dict[str, str]) -> Send:
 def counters(settings: Settings, store: Store) -> Counters:
     """The counters the settings ask for: Redis with a `redis_url`, else the database."""
     if settings.redis_url:
-        return RedisCounters(store, settings.redis_url, settings.database_url)
+        return RedisCounters(settings.redis_url, settings.database_url)
     return DatabaseCounters(store)

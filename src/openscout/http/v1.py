@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,24 +13,25 @@ from starlette.routing import Route
 from openscout import service
 from openscout.contract.v1 import decode, encode, query, wire
 from openscout.domain.customers import Customer
-from openscout.domain.errors import DomainError, Invalid, Malformed, UnreadableQuery
+from openscout.domain.errors import Invalid
 from openscout.domain.search import Found, Search
-from openscout.http.auth import api_key
-from openscout.http.errors import BodyTooLarge, error_response
+from openscout.http.auth import account_of
+from openscout.http.body import read_body
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
 
-T = TypeVar("T")
-Endpoint = Callable[[Request], Awaitable[Response]]
-
 
 class V1:
-    """The v1 endpoints over one store (which decides where each call runs: `Store.run`)."""
+    """The v1 endpoints over one store. Each acts for the request's account (http/auth.py): one
+    without a live key is refused before anything else is read. A customer's get (`calls.run`),
+    create and update (`calls.write`) are bounded calls, inline on SQLite; lists and searches run
+    in worker threads (`calls.in_thread`; http/calls.py). Errors are answered by the app's one
+    table (http/errors.py). `clock` gives an account's time (its own under the control API)."""
 
     def __init__(
         self,
         store: Store,
-        clock: Callable[[], datetime],
+        clock: Callable[[int], datetime],
         *,
         public_url: str | None,
     ) -> None:
@@ -40,23 +41,19 @@ class V1:
 
     def routes(self) -> list[Route]:
         return [
-            Route(wire.CUSTOMERS_PATH, self._v1(self.create_customer), methods=["POST"]),
-            Route(wire.CUSTOMER_PATH, self._v1(self.get_customer), methods=["GET"]),
-            Route(wire.CUSTOMER_PATH, self._v1(self.update_customer), methods=["PUT"]),
-            Route(wire.CUSTOMERS_PATH, self._v1(self.list_customers), methods=["GET"]),
-            Route(
-                wire.MAILBOX_CUSTOMERS_PATH,
-                self._v1(self.list_mailbox_customers),
-                methods=["GET"],
-            ),
-            Route(wire.SEARCH_CUSTOMERS_PATH, self._v1(self.search_customers), methods=["GET"]),
+            Route(wire.CUSTOMERS_PATH, self.create_customer, methods=["POST"]),
+            Route(wire.CUSTOMER_PATH, self.get_customer, methods=["GET"]),
+            Route(wire.CUSTOMER_PATH, self.update_customer, methods=["PUT"]),
+            Route(wire.CUSTOMERS_PATH, self.list_customers, methods=["GET"]),
+            Route(wire.MAILBOX_CUSTOMERS_PATH, self.list_mailbox_customers, methods=["GET"]),
+            Route(wire.SEARCH_CUSTOMERS_PATH, self.search_customers, methods=["GET"]),
         ]
 
     async def create_customer(self, request: Request) -> Response:
-        key = api_key(request)
-        write = await self._decode(request, key, decode.create_request)
+        account = account_of(request)
+        write = await _decode(request, decode.create_request)
         customer = await self.store.run(
-            service.create_customer, self.store, key, write.patch, self._now()
+            service.create_customer, self.store, account, write.patch, self._now(account)
         )
         assert customer.id is not None
         base = self.public_url or str(request.base_url)
@@ -66,90 +63,65 @@ class V1:
         return empty(201, headers)
 
     async def get_customer(self, request: Request) -> Response:
+        account = account_of(request)
         customer_id: int = request.path_params["customer_id"]
-        customer = await self.store.run(
-            service.get_customer, self.store, api_key(request), customer_id
-        )
+        customer = await self.store.run(service.get_customer, self.store, account, customer_id)
         return JsonResponse(wire.item(encode.full(customer)))
 
     async def update_customer(self, request: Request) -> Response:
+        account = account_of(request)
         customer_id: int = request.path_params["customer_id"]
-        key = api_key(request)
-        write = await self._decode(request, key, decode.update_request)
+        write = await _decode(request, decode.update_request)
         customer = await self.store.run(
-            service.update_customer, self.store, key, customer_id, write.patch, self._now()
+            service.update_customer,
+            self.store,
+            account,
+            customer_id,
+            write.patch,
+            self._now(account),
         )
         if write.reload:  # 201 with the customer, as recorded (spec §9.5)
             return JsonResponse(wire.item(encode.full(customer)), 201)
         return empty(200)
 
     async def list_customers(self, request: Request) -> Response:
-        key = api_key(request)
-        search = await self._read_query(key, query.list_search, request)
-        found = await self.store.run(service.list_customers, self.store, key, search)
+        account = account_of(request)
+        search = query.list_search(request.query_params)
+        found = await self.store.run(service.list_customers, self.store, account, search)
         return _collection(search, found, encode.list_item)
 
     async def list_mailbox_customers(self, request: Request) -> Response:
+        account = account_of(request)
         mailbox_id: int = request.path_params["mailbox_id"]
-        key = api_key(request)
         try:
             page = query.mailbox_page(request.query_params)
         except Invalid:
-            # The key, then the mailbox, are checked before the page (as a customer's existence
-            # is before a body's values: docs/decisions/errors.md).
-            await self.store.run(service.list_mailbox_customers, self.store, key, mailbox_id, 1)
+            # The mailbox is checked before the page (as a customer's existence is before a
+            # body's values: docs/decisions/errors.md).
+            await self.store.run(service.list_mailbox_customers, self.store, account, mailbox_id, 1)
             raise
         found = await self.store.run(
-            service.list_mailbox_customers, self.store, key, mailbox_id, page
+            service.list_mailbox_customers, self.store, account, mailbox_id, page
         )
         return _collection(Search(page=page, page_size=wire.PAGE_SIZE), found, encode.list_item)
 
     async def search_customers(self, request: Request) -> Response:
-        key = api_key(request)
-        search = await self._read_query(key, query.search, request)
-        found = await self.store.run(service.search_customers, self.store, key, search)
+        account = account_of(request)
+        search = query.search(request.query_params)
+        found = await self.store.run(service.search_customers, self.store, account, search)
         return _collection(search, found, encode.search_item)
 
-    # -- plumbing
+    def _now(self, account: int) -> datetime:
+        return self.clock(account).replace(microsecond=0)
 
-    async def _read_query(
-        self, key: str | None, reader: Callable[[Mapping[str, str]], T], request: Request
-    ) -> T:
-        """Read the query string; its problems are reported only to a caller with a valid key."""
-        try:
-            return reader(request.query_params)
-        except (Invalid, UnreadableQuery):
-            await self.store.run(service.authenticate, self.store, key)
-            raise
 
-    def _now(self) -> datetime:
-        return self.clock().replace(microsecond=0)
-
-    async def _decode(
-        self,
-        request: Request,
-        key: str | None,
-        decoder: Callable[[bytes, str | None], decode.WriteRequest],
-    ) -> decode.WriteRequest:
-        """Decode the body; a body that cannot be read at all is reported only to a caller with
-        a valid key (problems with its values are reported by the service, after the key)."""
-        try:
-            body = await read_body(request)
-            return decoder(body, request.query_params.get("reload"))
-        except (Malformed, BodyTooLarge):
-            await self.store.run(service.authenticate, self.store, key)
-            raise
-
-    @staticmethod
-    def _v1(endpoint: Endpoint) -> Endpoint:
-        async def handle(request: Request) -> Response:
-            try:
-                return await endpoint(request)
-            except DomainError as error:
-                return error_response(error)
-
-        handle.__name__ = endpoint.__name__
-        return handle
+async def _decode(
+    request: Request, decoder: Callable[[bytes, str | None], decode.WriteRequest]
+) -> decode.WriteRequest:
+    """The body, read (up to v1's 100 kB, spec §2) and decoded. Problems with its values are
+    reported by the service, after the customer is found (docs/decisions/errors.md)."""
+    body = await read_body(request, wire.MAX_BODY_BYTES)
+    return decoder(body, request.query_params.get("reload"))
 
 
 def _collection(
@@ -160,18 +132,3 @@ def _collection(
     return JsonResponse(
         wire.collection(search.page, found.pages(search.page_size), found.count, items)
     )
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, refused with `BodyTooLarge` past 100 kB before any parsing (spec §2)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > wire.MAX_BODY_BYTES:
-        raise BodyTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > wire.MAX_BODY_BYTES:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)

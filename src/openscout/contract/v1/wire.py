@@ -11,7 +11,22 @@ from typing import Any, Final
 import msgspec
 
 from openscout.domain.customers import Collection
-from openscout.domain.errors import Problem, Reason
+from openscout.domain.errors import (
+    BodyTooLarge,
+    CustomerNotFound,
+    DomainError,
+    EmailTaken,
+    FixtureEmailTaken,
+    Invalid,
+    MailboxNotFound,
+    Malformed,
+    Problem,
+    RateLimited,
+    Reason,
+    StoreUnavailable,
+    Unauthorized,
+    UnreadableQuery,
+)
 from openscout.domain.search import Field, SortKey
 
 # --- paths (§1) --------------------------------------------------------------------------
@@ -265,6 +280,37 @@ def route_not_found(path: str) -> str:
 def error_body(code: int, message: str) -> dict[str, Any]:
     """`{"code", "error"}`: what every client reads (§7)."""
     return {"code": code, "error": message}
+
+
+def error_document(error: DomainError, code: int) -> dict[str, Any]:
+    """v1's body for a domain error answered with `code` (§7). Errors Help Scout had no message
+    for (the control API's limits, say) are told in their own words, in the same shape."""
+    match error:
+        case Invalid(problems=problems):
+            return validation_body(problems)
+        case UnreadableQuery(position=position, detail=detail):
+            return error_body(code, unreadable_query(position, detail))
+        case Malformed():
+            return error_body(code, MALFORMED)
+        case Unauthorized():
+            return error_body(code, UNAUTHORIZED)
+        case CustomerNotFound() | MailboxNotFound():
+            return error_body(code, NOT_FOUND)
+        case FixtureEmailTaken(index=index, email=email):
+            # Where in a fixture document (docs/testing.md): `customers[0]:emails`.
+            body = error_body(code, EMAIL_TAKEN)
+            body["property"] = property_name((f"customers[{index}]", "emails"))
+            body["value"] = email
+            return body
+        case EmailTaken():
+            return error_body(code, EMAIL_TAKEN)
+        case BodyTooLarge():
+            return error_body(code, TOO_LARGE)
+        case StoreUnavailable():
+            return error_body(code, UNAVAILABLE)
+        case RateLimited():
+            return rate_limited_body()
+    return error_body(code, str(error))
 
 
 def rate_limited_body() -> dict[str, Any]:

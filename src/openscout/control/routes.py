@@ -1,0 +1,320 @@
+"""The control API's endpoints (docs/testing.md): each acts on the account of the caller's key
+only. Errors are answered by the app's one table (http/errors.py), in v1's shape."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openscout import keys, sandbox, service
+from openscout.contract.v1 import decode, encode, fixtures, wire
+from openscout.control.state import (
+    FAULT_BODIES,
+    MAX_ADVANCE_SECONDS,
+    MAX_CONTROL_BODY,
+    MAX_DELAY_MS,
+    MAX_FAULT_COUNT,
+    MAX_RETRY_AFTER,
+    PREFIX,
+    AccountClock,
+    ControlState,
+    Fault,
+    Snapshot,
+    within_clock_range,
+)
+from openscout.domain.errors import Invalid, Malformed, Problem, Reason
+from openscout.http.auth import account_of
+from openscout.http.body import read_body
+from openscout.http.responses import JsonResponse, empty
+from openscout.store.base import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Handler = Callable[[Request, int], Awaitable[Response]]
+
+
+def control_routes(control: ControlState, store: Store) -> list[Route]:
+    """The 16 routes of the control API."""
+    return ControlRoutes(control, store).routes()
+
+
+class ControlRoutes:
+    def __init__(self, control: ControlState, store: Store) -> None:
+        self.control = control
+        self.store = store
+
+    def routes(self) -> list[Route]:
+        def route(path: str, handler: Handler, method: str) -> Route:
+            return Route(f"{PREFIX}{path}", _endpoint(handler), methods=[method])
+
+        return [
+            route("/accounts", self.create_account, "POST"),
+            route("/reset", self.reset, "POST"),
+            route("/fixtures", self.load_fixtures, "POST"),
+            route("/snapshots", self.list_snapshots, "GET"),
+            route("/snapshots", self.take_snapshot, "POST"),
+            route("/snapshots/{snapshot_id:id}", self.get_snapshot, "GET"),
+            route("/snapshots/{snapshot_id:id}", self.delete_snapshot, "DELETE"),
+            route("/snapshots/{snapshot_id:id}/restore", self.restore_snapshot, "POST"),
+            route("/requests", self.list_requests, "GET"),
+            route("/requests", self.clear_requests, "DELETE"),
+            route("/faults", self.list_faults, "GET"),
+            route("/faults", self.add_fault, "POST"),
+            route("/faults", self.clear_faults, "DELETE"),
+            route("/clock", self.get_clock, "GET"),
+            route("/clock", self.set_clock, "PUT"),
+            route("/clock/advance", self.advance_clock, "POST"),
+        ]
+
+    async def create_account(self, _request: Request, account: int) -> Response:
+        root = self.control.reserve_account(account)
+        try:
+            name, key = await self.store.run(
+                sandbox.open_account, self.store, self.control.server_clock()
+            )
+        except BaseException:
+            self.control.release(root)
+            raise
+        opened = await self.store.run(service.account_for_key, self.store, keys.hash_key(key))
+        if opened is not None:
+            self.control.opened_by(opened, root)
+        return JsonResponse({"account": name, "apiKey": key}, 201)
+
+    async def reset(self, _request: Request, account: int) -> Response:
+        removed = await self.store.run(sandbox.reset, self.store, account)
+        state = self.control.state(account)
+        state.clock = AccountClock()
+        state.journal.clear()
+        state.recorded = 0
+        state.faults.clear()
+        return JsonResponse({"removed": removed})
+
+    async def load_fixtures(self, request: Request, account: int) -> Response:
+        loaded = fixtures.read_fixtures(await read_body(request, MAX_CONTROL_BODY))
+        now = self.control.time_of(account)
+        ids = await self.store.run(sandbox.load, self.store, account, loaded, now)
+        return JsonResponse({"count": len(ids), "ids": ids}, 201)
+
+    async def list_snapshots(self, _request: Request, account: int) -> Response:
+        snapshots = self.control.state(account).snapshots.values()
+        return JsonResponse({"snapshots": [snapshot.describe() for snapshot in snapshots]})
+
+    async def take_snapshot(self, _request: Request, account: int) -> Response:
+        state = self.control.state(account)
+        state.check_room_for_snapshot()
+        saved = await self.store.run(sandbox.export, self.store, account)
+        snapshot = Snapshot(next(self.control.ids), self.control.time_of(account), tuple(saved))
+        state.keep_snapshot(snapshot)
+        return JsonResponse(snapshot.describe(), 201)
+
+    async def get_snapshot(self, request: Request, account: int) -> Response:
+        snapshot = self.control.state(account).snapshot(request.path_params["snapshot_id"])
+        body = snapshot.describe() | {"customers": [encode.full(c) for c in snapshot.customers]}
+        return JsonResponse(body)
+
+    async def delete_snapshot(self, request: Request, account: int) -> Response:
+        state = self.control.state(account)
+        snapshot = state.snapshot(request.path_params["snapshot_id"])
+        del state.snapshots[snapshot.id]
+        return empty(204)
+
+    async def restore_snapshot(self, request: Request, account: int) -> Response:
+        snapshot = self.control.state(account).snapshot(request.path_params["snapshot_id"])
+        await self.store.run(sandbox.restore, self.store, account, snapshot.customers)
+        return JsonResponse(snapshot.describe())
+
+    async def list_requests(self, _request: Request, account: int) -> Response:
+        state = self.control.state(account)
+        dropped = state.recorded - len(state.journal)
+        return JsonResponse({"requests": list(state.journal), "dropped": dropped})
+
+    async def clear_requests(self, _request: Request, account: int) -> Response:
+        state = self.control.state(account)
+        state.journal.clear()
+        state.recorded = 0
+        return empty(204)
+
+    async def list_faults(self, _request: Request, account: int) -> Response:
+        faults = self.control.state(account).faults
+        return JsonResponse({"faults": [fault.describe() for fault in faults]})
+
+    async def add_fault(self, request: Request, account: int) -> Response:
+        fault = _read_fault(next(self.control.ids), await _read_object(request))
+        self.control.state(account).faults.append(fault)
+        return JsonResponse(fault.describe(), 201)
+
+    async def clear_faults(self, _request: Request, account: int) -> Response:
+        self.control.state(account).faults.clear()
+        return empty(204)
+
+    async def get_clock(self, _request: Request, account: int) -> Response:
+        return self._clock(account)
+
+    async def set_clock(self, request: Request, account: int) -> Response:
+        reader = _Reader(await _read_object(request))
+        moment = reader.moment("now")
+        frozen = reader.flag("frozen", default=True)
+        reader.done()
+        clock = self.control.state(account).clock
+        clock.frozen, clock.offset = None, timedelta()
+        if moment is not None and frozen:
+            clock.frozen = moment
+        elif moment is not None:
+            clock.offset = moment - self.control.server_clock()
+        return self._clock(account)
+
+    async def advance_clock(self, request: Request, account: int) -> Response:
+        reader = _Reader(await _read_object(request))
+        seconds = reader.number("seconds", limit=MAX_ADVANCE_SECONDS, required=True)
+        step = timedelta(seconds=seconds or 0)
+        if not within_clock_range(self.control.time_of(account) + step):
+            reader.problem("seconds", reader.body["seconds"])  # the clock would leave its range
+        reader.done()
+        clock = self.control.state(account).clock
+        if clock.frozen is not None:
+            clock.frozen += step
+        else:
+            clock.offset += step
+        return self._clock(account)
+
+    def _clock(self, account: int) -> Response:
+        now = wire.timestamp(self.control.time_of(account))
+        return JsonResponse({"now": now, "frozen": self.control.is_frozen(account)})
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        return await handler(request, account_of(request))
+
+    handle.__name__ = handler.__name__
+    return handle
+
+
+async def _read_object(request: Request) -> dict[str, Any]:
+    """A control request's JSON object; an empty body is an empty object."""
+    body = await read_body(request, MAX_CONTROL_BODY)
+    document = decode.parse_json(body) if body.strip() else {}
+    if not isinstance(document, dict):
+        raise Malformed("the body is not a JSON object")
+    return document
+
+
+def _read_fault(fault_id: int, body: dict[str, Any]) -> Fault:
+    reader = _Reader(body)
+    count = reader.integer("count", 1, MAX_FAULT_COUNT, default=1)
+    status = reader.integer("status", 0, 999, default=503, nullable=True)
+    if status is not None and status not in FAULT_BODIES:
+        reader.problem("status", status)
+    method = reader.text("method")
+    path = reader.text("path")
+    if path is not None and not path.startswith(("/", "*")):
+        reader.problem("path", path)
+    retry_after = reader.integer("retryAfter", 0, MAX_RETRY_AFTER)
+    delay_ms = reader.integer("delayMs", 0, MAX_DELAY_MS)
+    processed = reader.flag("processed", default=False)
+    if status is None and not delay_ms and "status" not in reader.problems_at:
+        reader.problem("status", None, Reason.REQUIRED)  # a fault must do something
+    if processed and status is None:
+        reader.problem("processed", True)
+    reader.done()
+    assert count is not None
+    return Fault(
+        fault_id,
+        count,
+        status,
+        method.upper() if method else None,
+        path,
+        retry_after,
+        delay_ms,
+        processed,
+    )
+
+
+class _Reader:
+    """Reads a control request's fields, reporting every problem at once (as v1 does)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.problems: list[Problem] = []
+        self.problems_at: set[str] = set()
+
+    def problem(self, name: str, value: object, reason: Reason = Reason.INVALID) -> None:
+        self.problems.append(Problem((name,), value, reason))
+        self.problems_at.add(name)
+
+    def done(self) -> None:
+        if self.problems:
+            raise Invalid(self.problems)
+
+    def integer(
+        self,
+        name: str,
+        low: int,
+        high: int,
+        *,
+        default: int | None = None,
+        nullable: bool = False,
+    ) -> int | None:
+        if name not in self.body:
+            return default
+        value = self.body[name]
+        if value is None and nullable:
+            return None
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(name, value)
+            return default
+        return value
+
+    def number(self, name: str, *, limit: float, required: bool) -> float | None:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self.problem(name, None, Reason.REQUIRED)
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or abs(value) > limit
+        ):
+            self.problem(name, value)
+            return None
+        return float(value)
+
+    def text(self, name: str) -> str | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(name, value)
+            return None
+        return value.strip()
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        value = self.body.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(name, value)
+            return default
+        return value
+
+    def moment(self, name: str) -> datetime | None:
+        """A v1 timestamp (`2024-05-01T09:30:00Z`) within the years 1970 to 9000; null or
+        missing means none."""
+        value = self.body.get(name)
+        if value is None:
+            return None
+        moment = wire.parse_timestamp(value) if isinstance(value, str) else None
+        if moment is None or not within_clock_range(moment):
+            self.problem(name, value)
+            return None
+        return moment
