@@ -114,7 +114,7 @@ def error_response(error: Exception, scope: Scope) -> Response:
     return JsonResponse(shape.body(error, status), status, headers)
 
 
-def _domain_error(request: Request, error: Exception) -> Response:
+def _error(request: Request, error: Exception) -> Response:
     return error_response(error, request.scope)
 
 
@@ -131,7 +131,7 @@ def _http_exception(request: Request, error: Exception) -> Response:
 
 #: The app's exception handlers (Starlette's `exception_handlers`): the one table.
 HANDLERS: Final[Mapping[Any, Callable[[Request, Exception], Response]]] = {
-    DomainError: _domain_error,
+    DomainError: _error,
     HTTPException: _http_exception,
-    Exception: _domain_error,
+    Exception: _error,
 }
