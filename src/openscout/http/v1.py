@@ -23,10 +23,9 @@ from openscout.store.base import Store
 
 class V1:
     """The v1 endpoints over one store. Each acts for the request's account (http/auth.py): one
-    without a live key is refused before anything else is read. A customer's get (`calls.run`),
-    create and update (`calls.write`) are bounded calls, inline on SQLite; lists and searches run
-    in worker threads (`calls.in_thread`; http/calls.py). Errors are answered by the app's one
-    table (http/errors.py). `clock` gives an account's time (its own under the control API)."""
+    without a live key is refused before anything else is read. Every use case goes through
+    `store.run`, which decides where it runs. Errors are answered by the app's one table
+    (http/errors.py). `clock` gives an account's time (its own under the control API)."""
 
     def __init__(
         self,
