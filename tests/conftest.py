@@ -6,8 +6,6 @@ import functools
 import itertools
 import os
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -17,17 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from openscout import keys
+from openscout import service
 from openscout.config import Settings
 from openscout.http.app import create_app
 from openscout.store import schema
 from openscout.store.engine import SqlStore
+from openscout.testing import ThreadedServer
 
 
 class Clock:
@@ -72,12 +70,7 @@ _accounts = itertools.count(1)
 
 def new_account(store: SqlStore, name: str | None = None) -> Account:
     name = name or f"account-{next(_accounts)}-{time.monotonic_ns()}"
-    key = keys.generate_key()
-    with store.writing() as transaction:
-        transaction.create_key(
-            name, "test", keys.hash_key(key), key[: keys.PREFIX_LENGTH], datetime.now(UTC)
-        )
-    return Account(name, key)
+    return Account(name, service.create_key(store, name, "test", datetime.now(UTC)))
 
 
 def migrated_store(url: str) -> SqlStore:
@@ -90,7 +83,7 @@ def migrated_store(url: str) -> SqlStore:
 def running_server(
     store: SqlStore, settings: Settings | None = None, *, rate_limited: bool = False
 ) -> Iterator[Server]:
-    """Serve `store` with uvicorn on a free loopback port in a background thread.
+    """Serve `store` on a free loopback port in a background thread (`ThreadedServer`).
 
     Rate limits are off unless `rate_limited` (tests send far more than 12 writes in 5 seconds
     to one account), and so is the access log unless `settings` turn it on."""
@@ -98,22 +91,11 @@ def running_server(
     settings = settings or Settings(access_log=False)
     if not rate_limited:
         settings = replace(settings, rate_limit=0)
-    app = create_app(settings, store, clock=clock)
-    sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.005)
+    served = ThreadedServer(create_app(settings, store, clock=clock))
     try:
-        yield Server(f"http://127.0.0.1:{sock.getsockname()[1]}", store, clock)
+        yield Server(served.start(), store, clock)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        served.stop()
 
 
 # -- backends: every store and HTTP test runs on SQLite and on PostgreSQL

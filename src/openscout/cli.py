@@ -3,71 +3,78 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
+import re
+import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openscout import __version__, keys
+from openscout import __version__, service
 from openscout.config import (
-    DEFAULT_DATABASE_URL,
-    LOG_LEVELS,
-    SERVERS,
     Settings,
     SettingsError,
+    flag,
     load_settings,
+    option_of,
+    settings_fields,
+    sqlite_path,
+    variable,
 )
-from openscout.domain.errors import EmailTaken, StoreUnavailable
-from openscout.domain.search import Search
+from openscout.domain.errors import Invalid, StoreUnavailable
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
 
 DEFAULT_ACCOUNT = "default"
+_HELP_FLAGS = ("-h", "--help", "-V", "--version")
+
+
+class Refused(Exception):
+    """What the command cannot do, said in one line; `code` is the exit status (2: a usage
+    error, such as a bad setting)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or (arguments[0].startswith("-") and arguments[0] not in ("-h", "--help")):
+    if not arguments or (arguments[0].startswith("-") and arguments[0] not in _HELP_FLAGS):
         arguments.insert(0, "serve")  # `openscout` alone means `serve`
-    if arguments == ["--version"] or arguments[:2] == ["serve", "--version"]:
-        print(f"openscout {__version__}")
-        return 0
     options = _parser().parse_args(arguments)
     try:
-        settings = load_settings().with_options(
-            database_url=getattr(options, "database_url", None),
-            host=getattr(options, "host", None),
-            port=getattr(options, "port", None),
-            workers=getattr(options, "workers", None),
-            server=getattr(options, "server", None),
-            pool_size=getattr(options, "pool_size", None),
-            statement_timeout=getattr(options, "statement_timeout", None),
-            public_url=getattr(options, "public_url", None),
-            log_level=getattr(options, "log_level", None),
-            rate_limit=getattr(options, "rate_limit", None),
-            burst_limit=getattr(options, "burst_limit", None),
-            redis_url=getattr(options, "redis_url", None),
-            access_log=getattr(options, "access_log", None),
-            control_api=getattr(options, "control_api", None),
-        )
+        given = {
+            setting.name: getattr(options, setting.name, None) for setting in settings_fields()
+        }
+        settings = load_settings().with_options(**given)
         result: int = options.command(settings, options)
         return result
     except SettingsError as error:
         print(f"openscout: bad setting: {error}", file=sys.stderr)
         return 2
+    except Refused as error:
+        print(f"openscout: {error}", file=sys.stderr)
+        return error.code
     except StoreUnavailable as error:
-        print(f"openscout: the database cannot be reached: {error}", file=sys.stderr)
+        print(f"openscout: the database cannot be reached: {_summary(error)}", file=sys.stderr)
         return 1
     except Exception as error:
         if getattr(options, "debug", False):
             raise
-        # One line: driver messages run on with hints and SQL that --debug shows in full.
-        summary = (str(error).strip().splitlines() or [""])[0]
-        print(f"openscout: {type(error).__name__}: {summary} (--debug shows more)", file=sys.stderr)
+        print(f"openscout: {_summary(error)} (--debug shows more)", file=sys.stderr)
         return 1
+
+
+def _summary(error: Exception) -> str:
+    """The first line of an error's message, without the driver's class name that SQLAlchemy
+    puts first: driver messages run on with hints and SQL that --debug shows in full."""
+    summary = (str(error).strip().splitlines() or [""])[0]
+    return re.sub(r"^\([\w.]+\) ", "", summary) or type(error).__name__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,76 +82,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="openscout",
         description="A self-hosted server for the Help Scout Mailbox API's customers.",
     )
+    version = f"openscout {__version__}"
+    parser.add_argument("-V", "--version", action="version", version=version)
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     def database_option(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--database-url",
-            help=f"database URL (env OPENSCOUT_DATABASE_URL; default {DEFAULT_DATABASE_URL})",
-        )
+        _add_settings(command, everywhere=True)
         command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     serve = commands.add_parser("serve", help="serve the API (the default command)")
-    serve.add_argument("--host", help="address to listen on (env OPENSCOUT_HOST; 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (env OPENSCOUT_PORT; 8080)")
-    serve.add_argument(
-        "--workers",
-        type=int,
-        help="server processes (env OPENSCOUT_WORKERS; 1 on SQLite, one per CPU on PostgreSQL)",
-    )
-    serve.add_argument(
-        "--server",
-        type=str.lower,
-        choices=SERVERS,
-        help="HTTP server: granian or uvicorn (env OPENSCOUT_SERVER; granian)",
-    )
-    serve.add_argument(
-        "--pool-size", type=int, help="database connections per process (OPENSCOUT_POOL_SIZE; 8)"
-    )
-    serve.add_argument(
-        "--statement-timeout",
-        type=int,
-        help="seconds a PostgreSQL statement may run, 0 for no limit "
-        "(OPENSCOUT_STATEMENT_TIMEOUT; 30)",
-    )
-    serve.add_argument(
-        "--public-url", help="base URL for Location headers (OPENSCOUT_PUBLIC_URL; the request's)"
-    )
-    serve.add_argument(
-        "--log-level",
-        type=str.lower,
-        choices=LOG_LEVELS,
-        help="debug, info, warning or error (OPENSCOUT_LOG_LEVEL; info)",
-    )
-    serve.add_argument(
-        "--rate-limit",
-        type=_not_negative,
-        metavar="N",
-        help="requests per minute per account, 0 for no rate limits (OPENSCOUT_RATE_LIMIT; 200)",
-    )
-    serve.add_argument(
-        "--burst-limit",
-        type=_not_negative,
-        metavar="N",
-        help="writes per 5 seconds per account, 0 for none (OPENSCOUT_BURST_LIMIT; 12)",
-    )
-    serve.add_argument(
-        "--redis-url",
-        help="keep rate-limit counts in this Redis, not the database (OPENSCOUT_REDIS_URL)",
-    )
-    serve.add_argument(
-        "--access-log",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="one JSON line per request on standard output (OPENSCOUT_ACCESS_LOG; on)",
-    )
-    serve.add_argument(
-        "--control-api",
-        action="store_true",
-        default=None,
-        help="for test suites: serve /_openscout/ to reset, seed, snapshot, read the requests "
-        "received, inject faults and set clocks (OPENSCOUT_CONTROL_API; off; docs/testing.md)",
-    )
+    serve.add_argument("-V", "--version", action="version", version=version)
+    _add_settings(serve, everywhere=False)
     database_option(serve)
     serve.set_defaults(command=_serve)
 
@@ -152,7 +100,11 @@ def _parser() -> argparse.ArgumentParser:
         title="keys commands", required=True, metavar="COMMAND"
     )
     create = key_commands.add_parser("create", help="create a key; prints it on the last line")
-    create.add_argument("--name", help="a note to tell the key apart in `keys list`")
+    create.add_argument(
+        "--name",
+        help="a note to tell the key apart in `keys list` "
+        f"(at most {service.MAX_NAME_LENGTH} characters)",
+    )
     create.add_argument(
         "--account",
         default=DEFAULT_ACCOUNT,
@@ -203,71 +155,119 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_negative(text: str) -> int:
-    number = int(text)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{text} is below 0")
-    return number
+def _add_settings(command: argparse.ArgumentParser, *, everywhere: bool) -> None:
+    """The options of the settings (`Settings`' fields): those of every command, or the others.
+    Their text is checked by `Settings.with_options`, as their variables' is."""
+    for setting in settings_fields():
+        option = option_of(setting)
+        if option.everywhere != everywhere:
+            continue
+        default = setting.default
+        if option.default_text is not None:
+            default = option.default_text
+        elif isinstance(default, bool):
+            default = "on" if default else "off"
+        help = f"{option.help} (env {variable(setting)}; default {default})"
+        if setting.type == "bool":
+            command.add_argument(
+                flag(setting), action=argparse.BooleanOptionalAction, default=None, help=help
+            )
+        else:
+            metavar = option.metavar or setting.name.upper()
+            command.add_argument(flag(setting), metavar=metavar, help=help)
 
 
-def _open(settings: Settings, *, migrate: bool = True) -> SqlStore:
-    store = SqlStore(settings.database_url, pool_size=settings.pool_size)
-    if migrate:
-        before = schema.current_revision(store)
-        schema.upgrade(store)
-        after = schema.current_revision(store)
+# -- the database
+
+
+def _open(settings: Settings, *, create: bool = False, read_only: bool = False) -> SqlStore:
+    """The store of `settings.database_url`: made and migrated when `create`; else a SQLite
+    file must exist (no command that only reads or revokes makes a database), and `read_only`
+    opens it so that nothing is written, not even a migration."""
+    path = sqlite_path(settings.database_url)
+    if path is not None:
+        where = path.absolute()
+        if path.is_dir():
+            raise Refused(f"{where} is a directory, not a database file")
+        if not path.exists():
+            if not create:
+                raise Refused(f"no database at {where}")
+            if not path.parent.is_dir():
+                raise Refused(f"cannot make a database at {where}: no directory {where.parent}")
+        elif not read_only and not os.access(path, os.W_OK):
+            raise Refused(f"the database at {where} is read-only")
+    store = SqlStore(settings.database_url, pool_size=settings.pool_size, read_only=read_only)
+    if not read_only:
+        try:
+            before = schema.current_revision(store)
+            schema.upgrade(store)
+            after = schema.current_revision(store)
+        except BaseException:
+            store.close()
+            raise
         if before != after:
             print(f"Migrated {safe_url(settings.database_url)} to schema {after}.", file=sys.stderr)
     return store
 
 
+@contextmanager
+def _opened(
+    settings: Settings, *, create: bool = False, read_only: bool = False
+) -> Iterator[SqlStore]:
+    store = _open(settings, create=create, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- serve
+
+
 def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     if settings.control_api and settings.worker_count() > 1:
         # Its journal, faults, clocks and snapshots live in the memory of one process.
-        print("openscout: --control-api needs a single worker (--workers 1)", file=sys.stderr)
-        return 2
-    store = _open(settings)
-    try:
-        with store.reading() as transaction:
-            has_keys = transaction.count_live_keys() > 0
-        if not has_keys:
-            key = _create_key(store, DEFAULT_ACCOUNT, "created on first start")
+        raise Refused("--control-api needs a single worker (--workers 1)")
+    address = _address(settings.host, settings.port)
+    with _opened(settings, create=True) as store:
+        if not service.has_live_keys(store):
+            key = service.create_key(store, DEFAULT_ACCOUNT, "created on first start", _now())
             print(f"No API key existed, so one was created for account {DEFAULT_ACCOUNT!r}.")
             print("Send it as the user name of HTTP Basic auth (any password):")
             print(f"    {key}")
-    finally:
-        store.close()
     url = f"http://{_url_host(settings.host)}:{settings.port}"
     print(f"openscout {__version__} serving the Help Scout v1 API at {url}/v1/customers.json")
     print(f"Its OpenAPI description: {url}/v1/openapi.json, to read at {url}/docs")
     if settings.control_api:
         print(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
     print(f"Database: {safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
-    for name, value in (
-        ("DATABASE_URL", settings.database_url),
-        ("POOL_SIZE", str(settings.pool_size)),
-        ("STATEMENT_TIMEOUT", str(settings.statement_timeout)),
-        ("WORKERS", str(settings.worker_count())),
-        ("SERVER", settings.server),
-        ("PUBLIC_URL", settings.public_url or ""),
-        ("RATE_LIMIT", str(settings.rate_limit)),
-        ("BURST_LIMIT", str(settings.burst_limit)),
-        ("REDIS_URL", settings.redis_url or ""),
-        ("ACCESS_LOG", "true" if settings.access_log else "false"),
-        ("CONTROL_API", "true" if settings.control_api else "false"),
-    ):
-        os.environ[f"OPENSCOUT_{name}"] = value  # read again by each worker's app factory
-    if settings.server == "uvicorn":
-        _run_uvicorn(settings)
-    else:
-        _run_granian(settings)
+    # Read again by each worker's app factory (http/asgi.py).
+    os.environ.update(replace(settings, workers=settings.worker_count()).environment())
+    run = _run_uvicorn if settings.server == "uvicorn" else _run_granian
+    run(settings, address)
     return 0
+
+
+def _address(host: str, port: int) -> str:
+    """The IP address to listen on for a host setting (an address, or a name this machine
+    resolves, such as localhost), or the reason it cannot be."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SettingsError(f"host {host!r} cannot be listened on ({reason})") from None
+    ipv4 = [entry for entry in found if entry[0] == socket.AF_INET]
+    return str((ipv4 or found)[0][4][0])
 
 
 _APP = "openscout.http.asgi:app"
 
 
-def _run_granian(settings: Settings) -> None:
+def _run_granian(settings: Settings, address: str) -> None:
     """Serve with granian: the default (docs/performance.md has the measurements)."""
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
@@ -275,7 +275,7 @@ def _run_granian(settings: Settings) -> None:
 
     Server(
         _APP,
-        address=settings.host,
+        address=address,
         port=settings.port,
         interface=Interfaces.ASGI,
         factory=True,
@@ -289,13 +289,13 @@ def _run_granian(settings: Settings) -> None:
     ).serve()
 
 
-def _run_uvicorn(settings: Settings) -> None:
+def _run_uvicorn(settings: Settings, address: str) -> None:
     import uvicorn
 
     uvicorn.run(
         _APP,
         factory=True,
-        host=settings.host,
+        host=address,
         port=settings.port,
         workers=settings.worker_count(),
         loop="uvloop",
@@ -311,37 +311,40 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _create_key(store: SqlStore, account: str, name: str | None) -> str:
-    key = keys.generate_key()
-    with store.writing() as transaction:
-        transaction.create_key(
-            account, name, keys.hash_key(key), key[: keys.PREFIX_LENGTH], datetime.now(UTC)
-        )
-    return key
+# -- keys
 
 
 def _keys_create(settings: Settings, options: argparse.Namespace) -> int:
     account = options.account.strip()
-    if not account:
-        print("openscout: --account must not be blank", file=sys.stderr)
-        return 2
-    store = _open(settings)
-    try:
-        key = _create_key(store, account, options.name)
-    finally:
-        store.close()
+    _check_names(account=account, name=options.name)
+    with _opened(settings, create=True) as store:
+        key = service.create_key(store, account, options.name, _now())
     print(f"Created a key for account {account!r}. It is shown only this once:")
     print(key)
     return 0
 
 
+def _check_names(**names: str | None) -> None:
+    """Refuse a blank account or an overlong name, before the database is opened."""
+    problems = []
+    for option, value in names.items():
+        if value is None:
+            continue
+        if option == "account" and not value.strip():
+            problems.append("--account must not be blank")
+        elif len(value) > service.MAX_NAME_LENGTH:
+            problems.append(
+                f"--{option} is {len(value)} characters long; "
+                f"at most {service.MAX_NAME_LENGTH} are kept"
+            )
+    if problems:
+        raise Refused("; ".join(problems))
+
+
 def _keys_list(settings: Settings, _options: argparse.Namespace) -> int:
-    store = _open(settings)
-    try:
-        with store.reading() as transaction:
-            listed = transaction.list_keys()
-    finally:
-        store.close()
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        listed = service.list_keys(store)
     if not listed:
         print("No keys yet: `openscout keys create` makes one.")
         return 0
@@ -355,26 +358,37 @@ def _keys_list(settings: Settings, _options: argparse.Namespace) -> int:
     return 0
 
 
+def _require_current_schema(store: SqlStore, settings: Settings) -> None:
+    current, head = schema.current_revision(store), schema.head_revision()
+    if current != head:
+        raise Refused(
+            f"the database {safe_url(settings.database_url)} is at schema {current or 'none'}; "
+            f"this openscout reads schema {head}: `openscout db upgrade` migrates it",
+            code=1,
+        )
+
+
 def _when(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _keys_revoke(settings: Settings, options: argparse.Namespace) -> int:
-    store = _open(settings)
-    try:
-        with store.writing() as transaction:
-            revoked = transaction.revoke_key(options.key_id, datetime.now(UTC))
-    finally:
-        store.close()
+    with _opened(settings) as store:
+        revoked = service.revoke_key(store, options.key_id, _now())
     if not revoked:
-        print(f"openscout: no live key with id {options.key_id}", file=sys.stderr)
-        return 1
+        raise Refused(f"no live key with id {options.key_id}", code=1)
     print(f"Revoked key {options.key_id}; requests with it get 401 from now on.")
     return 0
 
 
+# -- the database
+
+
 def _db_upgrade(settings: Settings, _options: argparse.Namespace) -> int:
-    store = _open(settings, migrate=False)
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists() and not path.parent.is_dir():
+        raise Refused(f"cannot make a database at {path.absolute()}: no directory {path.parent}")
+    store = SqlStore(settings.database_url, pool_size=settings.pool_size)
     try:
         before = schema.current_revision(store)
         schema.upgrade(store)
@@ -389,12 +403,9 @@ def _db_upgrade(settings: Settings, _options: argparse.Namespace) -> int:
 
 
 def _db_check(settings: Settings, _options: argparse.Namespace) -> int:
-    store = _open(settings, migrate=False)
-    try:
+    with _opened(settings, read_only=True) as store:
         current, head = schema.current_revision(store), schema.head_revision()
         differences = schema.drift(store) if current == head else []
-    finally:
-        store.close()
     if current != head:
         print(f"The database is at schema {current or 'none'}; the code expects {head}.")
         print("Run `openscout db upgrade`.")
@@ -408,61 +419,89 @@ def _db_check(settings: Settings, _options: argparse.Namespace) -> int:
     return 0
 
 
-#: Customers per INSERT batch, and per SQLite transaction and progress line: big enough to be
-#: fast, small enough that SQLite's write-ahead log stays a manageable size.
-_SEED_BATCH = 5_000
-_SEED_TRANSACTION = 50_000
-
-
 def _db_seed(settings: Settings, options: argparse.Namespace) -> int:
     from openscout import seed
 
+    account = options.account.strip()
     if options.from_file is not None:
-        return _seed_from(settings, options.from_file, options.account.strip())
-    total, account = options.customers, options.account.strip()
-    if total < 1 or not account:
-        print("openscout: --customers must be at least 1 and --account not blank", file=sys.stderr)
-        return 2
-    store = _open(settings)
-    started = time.monotonic()
+        _check_names(account=account)
+        return _seed_from(settings, options.from_file, account)
+    total = options.customers
+    problems = [] if total >= 1 else ["--customers must be at least 1"]
     try:
-        now = datetime.now(UTC)
-        with store.writing() as transaction:
-            account_id = transaction.ensure_account(account, now)
-            start = transaction.find_customers(account_id, Search(page_size=1)).count
+        _check_names(account=account)
+    except Refused as error:
+        problems.append(str(error))
+    if problems:
+        raise Refused("; ".join(problems))
+    started = time.monotonic()
+    with _opened(settings, create=True) as store:
+        now = _now()
+        account_id = service.ensure_account(store, account, now)
+        start = service.count_customers(store, account_id)
         made = seed.customers(total, now, start=start, seed=options.seed)
-        # PostgreSQL loads the whole seed in one transaction (`SqlStore.loading`: keys and
-        # indexes made once at the end); SQLite commits every _SEED_TRANSACTION customers.
-        per_transaction = _SEED_TRANSACTION if store.is_sqlite else total
-        done = committed = 0
-        while done < total:
-            with store.loading(report=lambda line: print(line, file=sys.stderr)) as transaction:
-                end = min(done + per_transaction, total)
-                while done < end:
-                    batch = list(itertools.islice(made, min(_SEED_BATCH, end - done)))
-                    transaction.add_customers(account_id, batch)
-                    done += len(batch)
-                    if done % _SEED_TRANSACTION == 0 or done == end:
-                        rate = done / max(time.monotonic() - started, 1e-9)
-                        print(
-                            f"seeded {done:,} of {total:,} customers ({rate:,.0f}/s)",
-                            file=sys.stderr,
-                        )
-            committed = done
-        store.optimize()
-    except EmailTaken:
-        print(
-            f"openscout: an address made up for account {account!r} is taken there already; "
-            f"nothing of that transaction was written ({committed:,} customers were added "
-            "before it)",
-            file=sys.stderr,
-        )
-        return 1
-    finally:
-        store.close()
+        try:
+            with _progress(total, started) as progress:
+                service.seed_customers(
+                    store,
+                    account_id,
+                    made,
+                    total,
+                    progress=progress,
+                    report=lambda line: print(line, file=sys.stderr),
+                )
+        except service.SeedClash as error:
+            raise Refused(
+                f"an address made up for account {account!r} is taken there already; "
+                f"nothing of that transaction was written ({error.committed:,} customers were "
+                "added before it)",
+                code=1,
+            ) from None
     elapsed = time.monotonic() - started
     print(f"Added {total:,} customers to account {account!r} in {elapsed:.1f} s.")
     return 0
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def _progress(total: int, started: float) -> Iterator[Callable[[int], None]]:
+    """Seeding's progress on standard error: a bar on a terminal, else a line at each tenth."""
+    if _on_terminal():
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        bar = Progress(
+            TextColumn("seeding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+        )
+        task = bar.add_task("seeding", total=total)
+        with bar:
+            yield lambda done: bar.update(task, completed=done)
+        return
+    tenths = 0
+
+    def line(done: int) -> None:
+        nonlocal tenths
+        if done * 10 // total > tenths or done == total:
+            tenths = done * 10 // total
+            rate = done / max(time.monotonic() - started, 1e-9)
+            print(f"seeded {done:,} of {total:,} customers ({rate:,.0f}/s)", file=sys.stderr)
+
+    yield line
 
 
 def _seed_from(settings: Settings, path: str, account: str) -> int:
@@ -470,45 +509,38 @@ def _seed_from(settings: Settings, path: str, account: str) -> int:
     are, all or none (docs/testing.md)."""
     from openscout import sandbox
     from openscout.contract.v1 import fixtures, wire
-    from openscout.domain.errors import Invalid, Malformed
+    from openscout.domain.errors import Malformed
 
-    if not account:
-        print("openscout: --account must not be blank", file=sys.stderr)
-        return 2
     try:
         loaded = fixtures.read_fixtures(Path(path).read_bytes())
     except OSError as error:
-        print(f"openscout: cannot read {path}: {error.strerror or error}", file=sys.stderr)
-        return 2
+        raise Refused(f"cannot read {path}: {error.strerror or error}") from None
     except Malformed:
-        print(
-            f'openscout: {path} is not a JSON list of customers (or {{"customers": [...]}})',
-            file=sys.stderr,
-        )
-        return 2
-    store = _open(settings)
-    try:
-        now = datetime.now(UTC)
-        with store.writing() as transaction:
-            account_id = transaction.ensure_account(account, now)
-        ids = sandbox.load(store, account_id, loaded, now)
-    except Invalid as error:
-        print(f"openscout: {path}: nothing was added; these values are not valid:", file=sys.stderr)
-        for problem in error.problems:
-            value = wire.render_value(problem.value)
+        raise Refused(
+            f'{path} is not a JSON list of customers (or {{"customers": [...]}})'
+        ) from None
+    with _opened(settings, create=True) as store:
+        now = _now()
+        account_id = service.ensure_account(store, account, now)
+        try:
+            ids = sandbox.load(store, account_id, loaded, now)
+        except Invalid as error:
             print(
-                f"  {wire.property_name(problem.path)} = {value!r}: {wire.message(problem)}",
+                f"openscout: {path}: nothing was added; these values are not valid:",
                 file=sys.stderr,
             )
-        return 1
-    except sandbox.FixtureEmailTaken as error:
-        print(
-            f"openscout: {path}: nothing was added; customers[{error.index}] has the email "
-            f"address {error.email!r}, which another customer of account {account!r} has",
-            file=sys.stderr,
-        )
-        return 1
-    finally:
-        store.close()
+            for problem in error.problems:
+                value = wire.render_value(problem.value)
+                print(
+                    f"  {wire.property_name(problem.path)} = {value!r}: {wire.message(problem)}",
+                    file=sys.stderr,
+                )
+            return 1
+        except sandbox.FixtureEmailTaken as error:
+            raise Refused(
+                f"{path}: nothing was added; customers[{error.index}] has the email "
+                f"address {error.email!r}, which another customer of account {account!r} has",
+                code=1,
+            ) from None
     print(f"Added {len(ids):,} customers from {path} to account {account!r}.")
     return 0

@@ -1,11 +1,20 @@
-"""Settings: read from OPENSCOUT_* environment variables and command-line options."""
+"""Settings: read from OPENSCOUT_* environment variables and command-line options.
+
+Each setting is declared once, as a field of `Settings`: its type, default, the text of its
+`--option`, and the parser that checks its value, from the environment and from the command line
+alike (`OPENSCOUT_<NAME>` and `--<name>`). `openscout serve` builds its options from these fields.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///./openscout.db"
 #: What `--log-level` takes. Not uvicorn's `trace`: it logs whole requests, API keys included.
@@ -13,10 +22,11 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 #: The HTTP servers `serve` can run the app on; the first is the default (docs/performance.md:
 #: granian answered faster than uvicorn, with a far shorter tail of slow answers, under load).
 SERVERS = ("granian", "uvicorn")
-#: Settings that take one of a few words.
-_CHOICES: dict[str, tuple[str, ...]] = {"log_level": LOG_LEVELS, "server": SERVERS}
-#: Settings for which 0 is a meaningful value (it turns the limit off).
-_ZERO_ALLOWED = frozenset({"port", "rate_limit", "burst_limit", "statement_timeout"})
+#: The database URLs openscout takes, as they are named in messages.
+DATABASE_URLS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+_DATABASE_SCHEMES = frozenset(
+    {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
+)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -25,32 +35,170 @@ class SettingsError(ValueError):
     """One or more settings have values that cannot be used; the message lists them all."""
 
 
+# -- parsers: text → value, or ValueError saying what is wrong with the text ("is too small")
+
+
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            number = int(text.strip())
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+        if number < minimum:
+            raise ValueError("is too small")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"is too large (at most {maximum})")
+        return number
+
+    return parse
+
+
+def one_of(*words: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.strip().lower() not in words:
+            raise ValueError(f"is not one of {', '.join(words)}")
+        return text.strip().lower()
+
+    return parse
+
+
+def true_or_false(text: str) -> bool:
+    if text.strip().lower() not in _TRUE | _FALSE:
+        raise ValueError("is not true or false")
+    return text.strip().lower() in _TRUE
+
+
+#: A host name as DNS has them (RFC 1123): dot-separated labels of letters, digits and hyphens.
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?", re.I)
+
+
+def host(text: str) -> str:
+    """An IP address (v4 or v6) or a host name; dotted numbers must be a valid IPv4 address."""
+    text = text.strip()
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[\d.]+", text) or not _HOST_NAME.fullmatch(text) or len(text) > 253:
+        raise ValueError("is not an IP address or a host name")
+    return text
+
+
+def database_url(text: str) -> str:
+    """A URL of a database that openscout can use: SQLite or PostgreSQL."""
+    text = text.strip()
+    scheme = re.match(r"([a-z][a-z0-9+.-]*)://", text, re.I)
+    if scheme is None:
+        raise ValueError(f"is not a database URL: openscout takes {DATABASE_URLS}")
+    if scheme.group(1).lower() not in _DATABASE_SCHEMES:
+        raise ValueError(
+            f"names a database openscout does not support ({scheme.group(1)}): "
+            f"it takes {DATABASE_URLS}"
+        )
+    if not scheme.group(1).lower().startswith("sqlite"):
+        try:
+            urlsplit(text).port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            raise ValueError("has a port that is not a number from 0 to 65535") from None
+    return text
+
+
+def web_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        text = text.strip()
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in schemes or not (parts.netloc or parts.path):
+            raise ValueError(
+                f"is not a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
+        return text
+
+    return parse
+
+
+def text(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """How a setting is given: the help of its `--option`, and the parser of its text."""
+
+    help: str
+    parse: Callable[[str], Any] = text
+    metavar: str | None = None
+    #: How the default reads in the help, when not the default itself.
+    default_text: str | None = None
+    #: An option of every command (not only `serve`).
+    everywhere: bool = False
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] = text, **more: Any) -> Any:
+    return field(default=default, metadata={"option": Option(help, parse, **more)})
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
-    host: str = "127.0.0.1"
-    port: int = 8080
+    database_url: str = _setting(
+        DEFAULT_DATABASE_URL, "database URL", database_url, metavar="URL", everywhere=True
+    )
+    host: str = _setting("127.0.0.1", "address or host name to listen on", host)
+    port: int = _setting(8080, "port to listen on (0: any free port)", whole_number(0, 65535))
     #: Server processes; None: one on SQLite (one writer at a time, and the control API's state
     #: lives in one process), one per CPU on PostgreSQL (docs/performance.md).
-    workers: int | None = None
+    workers: int | None = _setting(
+        None,
+        "server processes",
+        whole_number(1),
+        metavar="N",
+        default_text="1 on SQLite, one per CPU on PostgreSQL",
+    )
     #: The HTTP server that runs the app: granian (the default) or uvicorn.
-    server: str = SERVERS[0]
-    pool_size: int = 8
+    server: str = _setting(SERVERS[0], "HTTP server: granian or uvicorn", one_of(*SERVERS))
+    pool_size: int = _setting(8, "database connections per process", whole_number(1), metavar="N")
     #: Seconds a PostgreSQL statement of the server may run before it is cancelled; 0: no limit.
-    statement_timeout: int = 30
+    statement_timeout: int = _setting(
+        30,
+        "seconds a PostgreSQL statement may run before it is cancelled (0: no limit)",
+        whole_number(0),
+        metavar="SECONDS",
+    )
     #: The base of `Location` headers; by default the URL the request came to.
-    public_url: str | None = None
-    log_level: str = "info"
+    public_url: str | None = _setting(
+        None,
+        "base URL for Location headers",
+        web_url(("http", "https")),
+        metavar="URL",
+        default_text="the request's",
+    )
+    log_level: str = _setting(
+        "info", "debug, info, warning or error", one_of(*LOG_LEVELS), metavar="LEVEL"
+    )
     #: Requests per minute per account, Help Scout's 200 (spec §4); 0 turns rate limits off.
-    rate_limit: int = 200
+    rate_limit: int = _setting(
+        200, "requests per minute per account, 0 for no rate limits", whole_number(0), metavar="N"
+    )
     #: Writes (POST, PUT, DELETE) per 5 seconds per account, Help Scout's 12; 0: no burst limit.
-    burst_limit: int = 12
+    burst_limit: int = _setting(
+        12, "writes per 5 seconds per account, 0 for none", whole_number(0), metavar="N"
+    )
     #: Keep the rate-limit counters in this Redis instead of the database.
-    redis_url: str | None = None
+    redis_url: str | None = _setting(
+        None,
+        "keep rate-limit counts in this Redis, not the database",
+        web_url(("redis", "rediss", "unix")),
+        metavar="URL",
+        default_text="none",
+    )
     #: One JSON line per request on standard output.
-    access_log: bool = True
+    access_log: bool = _setting(True, "one JSON line per request on standard output", true_or_false)
     #: Serve the control API under /_openscout/ (for test suites only: docs/testing.md).
-    control_api: bool = False
+    control_api: bool = _setting(
+        False,
+        "for test suites: serve /_openscout/ to reset, seed, snapshot, read the requests "
+        "received, inject faults and set clocks (docs/testing.md)",
+        true_or_false,
+    )
 
     def worker_count(self) -> int:
         """The server processes to run: `workers`, or the default for the database."""
@@ -62,20 +210,56 @@ class Settings:
 
     def with_options(self, **options: Any) -> Settings:
         """These settings with the options that were given (None means not given), checked
-        as their environment variables are; every bad one is reported at once."""
-        given = {name: value for name, value in options.items() if value is not None}
-        problems = [
-            f"--{name.replace('_', '-')}={value} is too small"
-            for name, value in given.items()
-            if type(value) is int and _too_small(name, value)
-        ]
+        as their environment variables are; every bad one is reported at once. Values may be
+        the options' text or already of the setting's type."""
+        values, problems = {}, []
+        for setting in settings_fields():
+            given = options.get(setting.name)
+            if given is None:
+                continue
+            try:
+                values[setting.name] = _parse(setting, given)
+            except ValueError as error:
+                problems.append(f"{flag(setting)}={given} {error}")
         if problems:
             raise SettingsError("; ".join(problems))
-        return replace(self, **given)
+        return replace(self, **values)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as `OPENSCOUT_*` variables, which `load_settings` reads back: how
+        `serve` hands them to the server's worker processes."""
+        environ = {}
+        for setting in settings_fields():
+            value = getattr(self, setting.name)
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            environ[variable(setting)] = "" if value is None else str(value)
+        return environ
 
 
-def _too_small(name: str, number: int) -> bool:
-    return number < (0 if name in _ZERO_ALLOWED else 1)
+def settings_fields() -> tuple[Field[Any], ...]:
+    return fields(Settings)
+
+
+def option_of(setting: Field[Any]) -> Option:
+    option: Option = setting.metadata["option"]
+    return option
+
+
+def variable(setting: Field[Any]) -> str:
+    """The environment variable of a setting: `OPENSCOUT_<NAME>`."""
+    return f"OPENSCOUT_{setting.name.upper()}"
+
+
+def flag(setting: Field[Any]) -> str:
+    """The command-line option of a setting: `--<name>`."""
+    return f"--{setting.name.replace('_', '-')}"
+
+
+def _parse(setting: Field[Any], value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    return option_of(setting).parse(str(value))
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,34 +267,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for setting in fields(Settings):
-        variable = f"OPENSCOUT_{setting.name.upper()}"
-        raw = environ.get(variable)
+    for setting in settings_fields():
+        raw = environ.get(variable(setting))
         if raw is None or raw == "":
             continue
-        if setting.type in ("int", "int | None"):
-            try:
-                number = int(raw)
-            except ValueError:
-                problems.append(f"{variable}={raw!r} is not a whole number")
-                continue
-            if _too_small(setting.name, number):
-                problems.append(f"{variable}={raw!r} is too small")
-                continue
-            values[setting.name] = number
-        elif setting.type == "bool":
-            if raw.strip().lower() not in _TRUE | _FALSE:
-                problems.append(f"{variable}={raw!r} is not true or false")
-                continue
-            values[setting.name] = raw.strip().lower() in _TRUE
-        elif setting.name in _CHOICES:
-            choices = _CHOICES[setting.name]
-            if raw.strip().lower() not in choices:
-                problems.append(f"{variable}={raw!r} is not one of {', '.join(choices)}")
-                continue
-            values[setting.name] = raw.strip().lower()
-        else:
-            values[setting.name] = raw
+        try:
+            values[setting.name] = _parse(setting, raw)
+        except ValueError as error:
+            problems.append(f"{variable(setting)}={raw!r} {error}")
     if problems:
         raise SettingsError("; ".join(problems))
     return Settings(**values)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (relative to the working directory, as SQLite opens
+    it); None for an in-memory SQLite database and for other databases."""
+    match = re.match(r"sqlite(\+pysqlite)?://(/(?P<path>[^?]*))?", url.strip(), re.I)
+    if match is None:
+        return None
+    path = unquote(match.group("path") or "")
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return Path(path)

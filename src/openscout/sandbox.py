@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from openscout import keys
+from openscout import service
 from openscout.contract.v1.fixtures import Fixture, item_path
 from openscout.domain.changes import new_customer
 from openscout.domain.customers import Collection, Customer
@@ -23,12 +23,7 @@ __all__ = ["FixtureEmailTaken", "export", "load", "open_account", "reset", "rest
 def open_account(store: Store, now: datetime, prefix: str = "test") -> tuple[str, str]:
     """A new account with a key of its own: its name and the key (shown only here)."""
     name = f"{prefix}-{secrets.token_hex(8)}"
-    key = keys.generate_key()
-    with store.writing() as transaction:
-        transaction.create_key(
-            name, "control API", keys.hash_key(key), key[: keys.PREFIX_LENGTH], now
-        )
-    return name, key
+    return name, service.create_key(store, name, "control API", now)
 
 
 @unbounded

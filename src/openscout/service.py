@@ -1,16 +1,29 @@
 """Use cases, one transaction each: find the account of a key; create, get, update, list and
-search an account's customers. The caller has authenticated (http/auth.py): use cases take the
-account's id."""
+search an account's customers (the caller has authenticated, http/auth.py: these take the
+account's id); and the owner's: create, list and revoke keys, count and seed customers (the
+command line, the sandbox and the tests make keys and seed through these)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Protocol
 
+from openscout import keys
 from openscout.domain.changes import CustomerPatch, apply_patch, new_customer
 from openscout.domain.customers import Collection, Customer
-from openscout.domain.errors import CustomerNotFound, EmailTaken, MailboxNotFound
+from openscout.domain.errors import (
+    CustomerNotFound,
+    EmailTaken,
+    Invalid,
+    MailboxNotFound,
+    Problem,
+    Reason,
+)
 from openscout.domain.search import Found, Search
-from openscout.store.base import Customers, Store, unbounded
+from openscout.store.base import ApiKey, Bulk, Customers, Store, unbounded
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
 MAX_ID = 2**31 - 1
@@ -95,3 +108,126 @@ def _check_emails_free(
     for key in wanted:
         if key in owners:
             raise EmailTaken(wanted[key])
+
+
+# -- the owner's use cases: keys and accounts
+
+#: The longest account and key name, in characters.
+MAX_NAME_LENGTH = 200
+
+
+def create_key(store: Store, account: str, name: str | None, now: datetime) -> str:
+    """A new live key of `account` (created when new), named `name`: the key itself, which is
+    shown only this once (only its hash is kept). `Invalid` for a blank or overlong account
+    name or an overlong key name."""
+    problems = [
+        Problem((field,), value, reason)
+        for field, value in (("account", account), ("name", name))
+        if value is not None
+        for reason in _name_problems(value, blank_allowed=field == "name")
+    ]
+    if problems:
+        raise Invalid(problems)
+    key = keys.generate_key()
+    with store.writing() as transaction:
+        transaction.create_key(account, name, keys.hash_key(key), key[: keys.PREFIX_LENGTH], now)
+    return key
+
+
+def _name_problems(value: str, *, blank_allowed: bool) -> list[Reason]:
+    if not value.strip() and not blank_allowed:
+        return [Reason.REQUIRED]
+    if len(value) > MAX_NAME_LENGTH:
+        return [Reason.TOO_LONG]
+    return []
+
+
+def list_keys(store: Store) -> list[ApiKey]:
+    """Every key, live and revoked, oldest first (never the keys themselves)."""
+    with store.reading() as transaction:
+        return transaction.list_keys()
+
+
+def revoke_key(store: Store, key_id: int, now: datetime) -> bool:
+    """Revoke a key at once; False when there is no live key with that id."""
+    with store.writing() as transaction:
+        return transaction.revoke_key(key_id, now)
+
+
+def has_live_keys(store: Store) -> bool:
+    with store.reading() as transaction:
+        return transaction.count_live_keys() > 0
+
+
+def ensure_account(store: Store, name: str, now: datetime) -> int:
+    """The id of the account `name`, created when new."""
+    with store.writing() as transaction:
+        return transaction.ensure_account(name, now)
+
+
+def count_customers(store: Store, account: int) -> int:
+    with store.reading() as transaction:
+        return transaction.find_customers(account, Search(page_size=1)).count
+
+
+# -- seeding
+
+
+class Loader(Protocol):
+    """A store that loads many customers at once (`db seed`)."""
+
+    #: Whether a long load should commit as it goes (SQLite: its write-ahead log stays small).
+    is_sqlite: bool
+
+    def loading(self, report: Callable[[str], None] = ...) -> AbstractContextManager[Bulk]: ...
+
+    def optimize(self) -> None: ...
+
+
+#: Customers per INSERT batch (and per progress report), and per SQLite transaction: big enough
+#: to be fast, small enough that SQLite's write-ahead log stays a manageable size.
+SEED_BATCH = 5_000
+SEED_TRANSACTION = 50_000
+
+
+def seed_customers(
+    store: Loader,
+    account: int,
+    made: Iterable[Customer],
+    total: int,
+    *,
+    progress: Callable[[int], None] = lambda done: None,
+    report: Callable[[str], None] = lambda line: None,
+) -> None:
+    """Add `total` customers of `made` to the account, whose email addresses the caller vouches
+    are free; `progress` is told how many are in after each batch. PostgreSQL loads them in one
+    transaction (`loading`: keys and indexes made once at the end, told to `report`); SQLite
+    commits every SEED_TRANSACTION customers (`SeedClash` says how many were in when an address
+    was taken)."""
+    customers = iter(made)
+    per_transaction = SEED_TRANSACTION if store.is_sqlite else total
+    # Small loads report in twentieths at least.
+    per_batch = max(1, min(SEED_BATCH, total // 20))
+    done = committed = 0
+    try:
+        while done < total:
+            with store.loading(report=report) as transaction:
+                end = min(done + per_transaction, total)
+                while done < end:
+                    batch = list(itertools.islice(customers, min(per_batch, end - done)))
+                    transaction.add_customers(account, batch)
+                    done += len(batch)
+                    progress(done)
+            committed = done
+    except EmailTaken as error:
+        raise SeedClash(error.email, committed) from error
+    store.optimize()
+
+
+class SeedClash(EmailTaken):
+    """A seeded customer's email address is taken in the account already: nothing of that
+    transaction was written, `committed` customers had been added before it."""
+
+    def __init__(self, email: str, committed: int) -> None:
+        super().__init__(email)
+        self.committed = committed

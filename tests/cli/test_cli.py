@@ -1,5 +1,6 @@
-"""The `openscout` command, run as a real process (`python -m openscout ...`) on a database file
-in tmp_path: keys, database commands, settings errors, and a server that answers."""
+"""The `openscout` command on a database file in tmp_path: keys, database commands, settings
+errors, and a server that answers. Commands run in this process (`cli.main(argv)`); one test of
+each command family runs them as a real process (`python -m openscout ...`)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from openscout import keys
+from openscout import __version__, keys
+from openscout import cli as cli_module
+from openscout.cli import main
+from openscout.config import Settings, flag, load_settings, settings_fields, variable
 from openscout.store import schema
 from openscout.store.engine import SqlStore
 
@@ -30,11 +34,23 @@ PATIENCE = 30
 
 
 @dataclass
+class Done:
+    """What a command did: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
 class Cli:
-    """Runs `openscout` in tmp_path against its own SQLite file."""
+    """Runs `openscout` in this process (`cli.main(argv)`), in tmp_path, against its own SQLite
+    file; `process` runs it as a real process (`python -m openscout`)."""
 
     directory: Path
     database_url: str
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
 
     def environment(self, **extra: str) -> dict[str, str]:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCOUT_")}
@@ -42,7 +58,26 @@ class Cli:
         environ.update(extra)
         return environ
 
-    def run(self, *arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *arguments: str, **environ: str) -> Done:
+        """`openscout ARGUMENTS` in this process, with these variables and no other
+        `OPENSCOUT_*` ones; the environment is restored afterwards (`serve` sets some)."""
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(self.environment(**environ))
+            self.monkeypatch.chdir(self.directory)
+            self.capsys.readouterr()
+            try:
+                code = main(list(arguments))
+            except SystemExit as exited:  # argparse: usage errors, --help, --version
+                code = exited.code if isinstance(exited.code, int) else 1
+            out, err = self.capsys.readouterr()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return Done(code, out, err)
+
+    def process(self, *arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "openscout", *arguments],
             cwd=self.directory,
@@ -53,9 +88,9 @@ class Cli:
             check=False,
         )
 
-    def ok(self, *arguments: str) -> str:
+    def ok(self, *arguments: str, **environ: str) -> str:
         """Run a command that must succeed; its stdout."""
-        done = self.run(*arguments)
+        done = self.run(*arguments, **environ)
         assert done.returncode == 0, (done.stdout, done.stderr)
         return done.stdout
 
@@ -70,8 +105,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path, f"sqlite:///{tmp_path / 'openscout.db'}")
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(tmp_path, f"sqlite:///{tmp_path / 'openscout.db'}", monkeypatch, capsys)
 
 
 def account_of(cli: Cli, key: str) -> int | None:
@@ -103,6 +138,36 @@ def test_keys_create_prints_the_key_alone_on_the_last_line(cli: Cli) -> None:
     assert account_of(cli, last) is not None
 
 
+def test_keys_commands_run_as_a_process(cli: Cli) -> None:
+    """The keys family as a real process: create, list, revoke, and a usage error."""
+    created = cli.process("keys", "create", "--name", "smoke")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]
+    assert KEY.fullmatch(key)
+    listing = cli.process("keys", "list")
+    assert listing.returncode == 0, listing.stderr
+    key_id = listed_row(listing.stdout, "smoke")[0]
+    revoked = cli.process("keys", "revoke", key_id)
+    assert (revoked.returncode, revoked.stderr) == (0, "")
+    assert account_of(cli, key) is None
+    wrong = cli.process("keys", "revoke", "abc")
+    assert wrong.returncode == 2
+    assert "KEY_ID" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_key_and_account_names_are_limited_in_length(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
+    done = cli.run("keys", "create", "--name", "n" * 201)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "openscout: --name is 201 characters long; at most 200 are kept\n"
+    done = cli.run("keys", "create", "--account", "a" * 300)
+    assert done.returncode == 2
+    assert done.stderr == "openscout: --account is 300 characters long; at most 200 are kept\n"
+    assert cli.ok("keys", "list").startswith("No keys yet")
+    key = cli.create_key("--name", "n" * 200, "--account", "a" * 200)
+    assert account_of(cli, key) is not None
+
+
 def test_the_first_command_on_a_new_database_migrates_it(cli: Cli) -> None:
     done = cli.run("keys", "create")
     assert done.returncode == 0, done.stderr
@@ -130,6 +195,7 @@ def test_a_blank_account_is_refused(cli: Cli) -> None:
 
 
 def test_keys_list_shows_prefixes_never_the_keys(cli: Cli) -> None:
+    cli.ok("db", "upgrade")
     assert cli.ok("keys", "list").strip().startswith("No keys yet")
     first = cli.create_key("--name", "first")
     second = cli.create_key("--account", "acme", "--name", "second")
@@ -182,6 +248,20 @@ def test_a_key_id_that_is_not_a_number_is_a_usage_error(cli: Cli) -> None:
 # -- the database ----------------------------------------------------------------------------
 
 
+def test_db_commands_run_as_a_process(cli: Cli) -> None:
+    """The db family as a real process: upgrade, check, seed."""
+    head = schema.head_revision()
+    upgraded = cli.process("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout == f"Migrated the database from schema none to {head}.\n"
+    checked = cli.process("db", "check")
+    assert (checked.returncode, checked.stderr) == (0, "")
+    seeded = cli.process("db", "seed", "--customers", "20")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.startswith("Added 20 customers to account 'default' in ")
+    assert "seeded 20 of 20 customers" in seeded.stderr
+
+
 def test_db_upgrade_migrates_then_says_up_to_date(cli: Cli) -> None:
     head = schema.head_revision()
     assert cli.ok("db", "upgrade").strip() == f"Migrated the database from schema none to {head}."
@@ -195,6 +275,7 @@ def test_db_check_passes_on_a_migrated_database(cli: Cli) -> None:
 
 
 def test_db_check_fails_on_a_database_that_was_never_migrated(cli: Cli) -> None:
+    (cli.directory / "openscout.db").touch()
     done = cli.run("db", "check")
     assert done.returncode == 1
     assert "openscout db upgrade" in done.stdout
@@ -238,10 +319,142 @@ def test_every_bad_setting_is_reported_at_once(cli: Cli) -> None:
 def test_an_unreachable_database_is_one_line_not_a_traceback(cli: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "directory" / "x.db"
     done = cli.run("keys", "list", "--database-url", f"sqlite:///{missing}")
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "Traceback" not in done.stderr
     [line] = done.stderr.splitlines()
-    assert line.startswith("openscout: ")
+    assert line == f"openscout: no database at {missing}"
+    done = cli.run("keys", "create", "--database-url", f"sqlite:///{missing}")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"openscout: cannot make a database at {missing}: no directory {missing.parent}\n"
+    )
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_unreachable_postgresql_is_one_line(cli: Cli) -> None:
+    done = cli.run("keys", "list", "--database-url", "postgresql://nobody@127.0.0.1:1/none")
+    assert (done.returncode, done.stdout) == (1, "")
+    [line] = done.stderr.splitlines()
+    assert line.startswith("openscout: the database cannot be reached: ")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--port", "99999"], "--port=99999 is too large (at most 65535)"),
+        (["--port", "http"], "--port=http is not a whole number"),
+        (["--host", "256.1.1.1"], "--host=256.1.1.1 is not an IP address or a host name"),
+        (["--host", "a b"], "--host=a b is not an IP address or a host name"),
+        (
+            ["--database-url", "notaurl"],
+            "--database-url=notaurl is not a database URL: openscout takes sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DATABASE",
+        ),
+        (
+            ["--database-url", "mysql://root@127.0.0.1/db"],
+            "--database-url=mysql://root@127.0.0.1/db names a database openscout does not "
+            "support (mysql): it takes sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE",
+        ),
+        (
+            ["--database-url", "postgresql://u@h:port/db"],
+            "--database-url=postgresql://u@h:port/db has a port that is not a number from 0 "
+            "to 65535",
+        ),
+        (
+            ["--public-url", "example.com"],
+            "--public-url=example.com is not a URL starting with http:// or https://",
+        ),
+        (
+            ["--log-level", "trace"],
+            "--log-level=trace is not one of critical, error, warning, info, debug",
+        ),
+    ],
+)
+def test_a_bad_serve_option_is_one_line_before_the_banner(
+    cli: Cli, options: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module, "_run_granian", _never_served)
+    done = cli.run("serve", *options)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"openscout: bad setting: {message}\n"
+    assert not (cli.directory / "openscout.db").exists()
+
+
+def test_a_bad_database_url_is_refused_by_every_command(cli: Cli) -> None:
+    for command in (["keys", "list"], ["keys", "create"], ["db", "check"], ["db", "upgrade"]):
+        done = cli.run(*command, OPENSCOUT_DATABASE_URL="mysql://root@127.0.0.1/db")
+        assert done.returncode == 2, command
+        [line] = done.stderr.splitlines()
+        assert line.startswith("openscout: bad setting: OPENSCOUT_DATABASE_URL='mysql://"), line
+        assert "sqlite:///PATH or postgresql://" in line
+
+
+def test_serve_takes_a_host_name(cli: Cli, served: list[Served]) -> None:
+    output = cli.ok("serve", "--host", "localhost", "--port", "8181")
+    [call] = served
+    assert call.settings.host == "localhost"
+    assert call.address in ("127.0.0.1", "::1")
+    assert "at http://localhost:8181/v1/customers.json" in output
+
+
+def _never_served(*_: object) -> None:
+    raise AssertionError("the server was started")
+
+
+# -- commands that only read write nothing
+
+
+def test_read_only_commands_make_no_database(cli: Cli) -> None:
+    path = cli.directory / "openscout.db"
+    for command in (("keys", "list"), ("db", "check"), ("keys", "revoke", "1")):
+        done = cli.run(*command)
+        assert (done.returncode, done.stdout) == (2, ""), command
+        assert done.stderr == f"openscout: no database at {path}\n"
+    assert list(cli.directory.iterdir()) == []
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """The file and its directory made read-only, for root too (where the file system allows
+    it: `chattr +i`), as on a read-only mount."""
+    targets = [path, path.parent]
+    for target in targets:
+        target.chmod(0o555 if target.is_dir() else 0o444)
+    immutable = os.geteuid() == 0
+    if immutable:
+        done = subprocess.run(
+            ["chattr", "+i", *map(str, targets)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            for target in targets:
+                target.chmod(0o755 if target.is_dir() else 0o644)
+            pytest.skip(f"files cannot be made read-only for root here: {done.stderr!r}")
+    try:
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", *map(str, targets)], check=True)
+        for target in targets:
+            target.chmod(0o755 if target.is_dir() else 0o644)
+
+
+def test_read_only_commands_work_on_a_read_only_database(cli: Cli, tmp_path: Path) -> None:
+    cli.create_key("--name", "kept")
+    store = cli.store()
+    store.close()  # the write-ahead log checkpointed and gone, as after a clean stop
+    path = tmp_path / "openscout.db"
+    before = path.read_bytes()
+    with read_only(path):
+        listing = cli.run("keys", "list")
+        assert listing.returncode == 0, listing.stderr
+        assert "live" in listed_row(listing.stdout, "kept")
+        check = cli.run("db", "check")
+        assert check.returncode == 0, check.stderr
+        assert check.stdout.startswith("The database schema matches the code")
+        refused = cli.run("keys", "create")
+        assert (refused.returncode, refused.stdout) == (2, "")
+        assert refused.stderr == f"openscout: the database at {path} is read-only\n"
+    assert path.read_bytes() == before
 
 
 # -- help ----------------------------------------------------------------------------------------
@@ -271,8 +484,14 @@ def test_each_command_explains_its_options(
         assert word in output
 
 
-def test_version_is_printed(cli: Cli) -> None:
-    assert re.fullmatch(r"openscout \d+\.\d+\.\d+\S*", cli.ok("--version").strip())
+@pytest.mark.parametrize("arguments", [["--version"], ["-V"], ["serve", "--version"]])
+def test_version_is_printed(cli: Cli, arguments: list[str]) -> None:
+    assert cli.ok(*arguments) == f"openscout {__version__}\n"
+
+
+def test_help_shows_the_version_option(cli: Cli) -> None:
+    assert re.search(r"^\s+-V, --version\s", cli.ok("--help"), re.MULTILINE)
+    assert re.search(r"^\s+-V, --version\s", cli.ok("serve", "--help"), re.MULTILINE)
 
 
 # -- a real server -------------------------------------------------------------------------------
@@ -373,10 +592,14 @@ def wait_until_it_answers(process: Process, url: str) -> None:
     raise AssertionError(f"the server did not answer within {PATIENCE} s: {process.errors}")
 
 
-def test_serve_answers_with_its_first_key_and_with_keys_made_later(cli: Cli) -> None:
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_serve_answers_with_its_first_key_and_with_keys_made_later(
+    cli: Cli, server_name: str
+) -> None:
+    """The serve family as a real process, on either HTTP server, stopped by SIGTERM."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with serving(cli, "serve", "--port", str(port)) as server:
+    with serving(cli, "serve", "--port", str(port), "--server", server_name) as server:
         first_key = server.line_after("Send it as the user name").strip()
         assert KEY.fullmatch(first_key), first_key
         wait_until_it_answers(server, url)
@@ -408,46 +631,78 @@ def test_serve_answers_with_its_first_key_and_with_keys_made_later(cli: Cli) -> 
 
         with httpx.Client(base_url=url, auth=(first_key, "X"), timeout=10) as http:
             assert http.get(path).status_code == 200
-    assert server.popen.poll() is not None
-    assert not any("Traceback" in line for line in server.errors), server.errors
-
-
-def test_openscout_alone_means_serve(cli: Cli) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cli.create_key()  # a key exists: no first-start key is printed
-    with serving(cli, OPENSCOUT_PORT=str(port), OPENSCOUT_HOST="127.0.0.1") as server:
-        assert f"at {url}/v1/customers.json" in server.line_with("serving the Help Scout v1 API")
-        wait_until_it_answers(server, url)
-        assert httpx.get(f"{url}/v1/customers/1.json", timeout=10).status_code == 401
-    assert server.popen.poll() is not None
-
-
-@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
-def test_serve_runs_on_either_http_server_and_stops_cleanly(cli: Cli, server_name: str) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    key = cli.create_key()
-    with serving(cli, "serve", "--port", str(port), "--server", server_name) as server:
-        wait_until_it_answers(server, url)
-        with httpx.Client(base_url=url, auth=(key, "X"), timeout=10) as http:
-            created = http.post(
-                "/v1/customers.json?reload=true",
-                json={"firstName": "Ann", "lastName": "Lee", "phones": [{"value": "555"}]},
-            )
-            assert created.status_code == 201, created.text
-            customer_id = created.json()["item"]["id"]
-            assert created.headers["location"] == f"{url}/v1/customers/{customer_id}.json"
-            assert created.headers["content-type"] == "application/json; charset=utf-8"
-            assert created.headers["access-control-allow-origin"] == "*"
-            changed = http.put(f"/v1/customers/{customer_id}.json", json={"firstName": "Bea"})
-            assert (changed.status_code, changed.content) == (200, b"")
-            assert http.get(f"/v1/customers/{customer_id}.json").json()["item"]["firstName"] == (
-                "Bea"
-            )
     # Stopped by SIGTERM: granian exits 0, uvicorn re-raises the signal once it has shut down.
     assert server.popen.poll() in (0, -signal.SIGTERM)
     assert not any("Traceback" in line for line in server.errors), server.errors
+
+
+@dataclass
+class Served:
+    """What `serve` handed the HTTP server, in this process (the server itself not started)."""
+
+    server: str
+    settings: Settings
+    address: str
+    environ: dict[str, str]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Served]:
+    calls: list[Served] = []
+
+    def runner(name: str) -> Callable[[Settings, str], None]:
+        def run(settings: Settings, address: str) -> None:
+            environ = {k: v for k, v in os.environ.items() if k.startswith("OPENSCOUT_")}
+            calls.append(Served(name, settings, address, environ))
+
+        return run
+
+    monkeypatch.setattr(cli_module, "_run_granian", runner("granian"))
+    monkeypatch.setattr(cli_module, "_run_uvicorn", runner("uvicorn"))
+    return calls
+
+
+def test_openscout_alone_means_serve(cli: Cli, served: list[Served]) -> None:
+    cli.create_key()  # a key exists: no first-start key is printed
+    output = cli.ok(OPENSCOUT_PORT="8123", OPENSCOUT_HOST="127.0.0.1")
+    assert output.splitlines()[0] == (
+        f"openscout {__version__} serving the Help Scout v1 API at "
+        "http://127.0.0.1:8123/v1/customers.json"
+    )
+    [call] = served
+    assert (call.server, call.address, call.settings.port) == ("granian", "127.0.0.1", 8123)
+
+
+def test_serve_hands_every_setting_to_the_worker_processes(cli: Cli, served: list[Served]) -> None:
+    cli.ok(
+        "serve",
+        "--server",
+        "uvicorn",
+        "--port",
+        "8124",
+        "--rate-limit",
+        "0",
+        "--no-access-log",
+        "--public-url",
+        "https://api.example.com",
+        OPENSCOUT_POOL_SIZE="3",
+    )
+    [call] = served
+    assert call.server == "uvicorn"
+    # Each worker's app factory reads its settings from the environment (http/asgi.py).
+    assert load_settings(call.environ) == replace(call.settings, workers=1)
+    assert call.environ["OPENSCOUT_RATE_LIMIT"] == "0"
+    assert call.environ["OPENSCOUT_ACCESS_LOG"] == "false"
+    assert call.environ["OPENSCOUT_POOL_SIZE"] == "3"
+    assert call.environ["OPENSCOUT_PUBLIC_URL"] == "https://api.example.com"
+    assert call.environ["OPENSCOUT_WORKERS"] == "1"
+
+
+def test_every_setting_is_an_option_of_serve(cli: Cli) -> None:
+    help_text = cli.ok("serve", "--help")
+    for setting in settings_fields():
+        assert flag(setting) in help_text
+        assert variable(setting) in help_text
 
 
 def test_serve_refuses_an_unknown_http_server(cli: Cli) -> None:

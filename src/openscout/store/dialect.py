@@ -58,13 +58,16 @@ class Dialect(Protocol):
         """Make the table's next id `start`."""
 
 
-def dialect_for(url: URL, *, statement_timeout: float | None = None) -> Dialect:
+def dialect_for(
+    url: URL, *, statement_timeout: float | None = None, read_only: bool = False
+) -> Dialect:
     """The dialect of a database URL; `statement_timeout` applies to PostgreSQL only (a SQLite
-    statement never waits on a network, and its waits for locks have the busy timeout)."""
+    statement never waits on a network, and its waits for locks have the busy timeout), and
+    `read_only` to SQLite only (a file opened so that nothing is written to it)."""
     if url.get_backend_name() == "sqlite":
         from openscout.store.sqlite import SqliteDialect
 
-        return SqliteDialect()
+        return SqliteDialect(read_only=read_only)
     from openscout.store.postgres import PostgresDialect
 
     return PostgresDialect(statement_timeout)

@@ -26,7 +26,7 @@ from openscout.store.dialect import Dialect, dialect_for, translated
 from openscout.store.keys import KeyRows
 from openscout.store.ratelimits import RateLimitRows
 from openscout.store.snapshots import SnapshotRows
-from openscout.store.sqlite import WRITE, Busy, InlineLane
+from openscout.store.sqlite import WRITE, Busy, InlineLane, read_only_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,13 +55,25 @@ class SqlStore:
     (seconds, PostgreSQL) ends any statement that runs longer, with `StoreUnavailable`."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 8, statement_timeout: float | None = None
+        self,
+        url: str,
+        *,
+        pool_size: int = 8,
+        statement_timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
+        """`read_only`: a SQLite file is opened so that nothing can be written to it, and
+        nothing is (commands that only read, on files they may not write: `keys list`)."""
         parsed = make_url(url)
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        self.dialect: Dialect = dialect_for(parsed, statement_timeout=statement_timeout)
+        is_file = parsed.database not in (None, "", ":memory:")
+        if read_only and self.is_sqlite and is_file:
+            parsed = read_only_url(parsed)
+        self.dialect: Dialect = dialect_for(
+            parsed, statement_timeout=statement_timeout, read_only=read_only
+        )
         self.engine: Engine = create_engine(
             parsed, **self.dialect.engine_options(parsed, pool_size)
         )
@@ -70,7 +82,6 @@ class SqlStore:
         # A SQLite file answers from this process's memory and disk: bounded calls run inline,
         # on the event loop. Not PostgreSQL (round trips), nor in-memory SQLite (a database per
         # connection).
-        is_file = parsed.database not in (None, "", ":memory:")
         self.inline_lane = (
             InlineLane(self.engine, self.dialect, self._driver_errors)
             if self.is_sqlite and is_file

@@ -12,11 +12,13 @@ makes the call again in a thread, which waits).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.dialects import sqlite
@@ -45,8 +47,9 @@ class Busy(Exception):
 class SqliteDialect:
     sets_aside_checks = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, read_only: bool = False) -> None:
         self.writer_lock: threading.Lock | None = threading.Lock()
+        self.read_only = read_only
 
     def upsert(self, table: Table) -> Any:
         return sqlite.insert(table)
@@ -62,6 +65,7 @@ class SqliteDialect:
 
     def configure(self, engine: Engine) -> None:
         """WAL, a busy timeout, foreign keys; transactions begun by us (docs/performance.md)."""
+        read_only = self.read_only
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,7 +74,7 @@ class SqliteDialect:
             cursor = dbapi_connection.cursor()
             for pragma in (
                 "busy_timeout=10000",  # first: switching to WAL may wait for another process
-                "journal_mode=WAL",
+                "query_only=ON" if read_only else "journal_mode=WAL",
                 "synchronous=NORMAL",
                 "foreign_keys=ON",
                 # 8 MiB of page cache per connection, no memory map: with one connection per
@@ -89,7 +93,7 @@ class SqliteDialect:
             if driver.in_transaction:  # begun by the inline lane (InlineLane.transaction)
                 return
             is_write = connection.get_execution_options().get(WRITE, False)
-            driver.execute("BEGIN IMMEDIATE" if is_write else "BEGIN")
+            driver.execute("BEGIN IMMEDIATE" if is_write and not read_only else "BEGIN")
 
     def is_unavailable(self, message: str) -> bool:
         return "locked" in message
@@ -257,3 +261,14 @@ class Checkpoints:
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=10)
+
+
+def read_only_url(url: URL) -> URL:
+    """A SQLite URL opened read-only (`mode=ro`). In a directory this process may not write, a
+    WAL database without its shared-memory file cannot be opened that way: there, it is read as
+    immutable (nothing can be writing to it either)."""
+    path = os.path.abspath(str(url.database))
+    query = "mode=ro"
+    if not os.access(os.path.dirname(path), os.W_OK) and not os.path.exists(f"{path}-shm"):
+        query += "&immutable=1"
+    return url.set(database=f"file:{quote(path)}?{query}", query={"uri": "true"})

@@ -17,14 +17,21 @@ from openscout.testing.client import (
     RecordedRequest,
     Snapshot,
 )
-from openscout.testing.server import HelpScoutServer, id_starts
+from openscout.testing.server import (
+    DatabaseUnavailable,
+    HelpScoutServer,
+    ThreadedServer,
+    id_starts,
+)
 
 __all__ = [
     "ControlError",
+    "DatabaseUnavailable",
     "Fault",
     "HelpScoutAccount",
     "HelpScoutServer",
     "RecordedRequest",
     "Snapshot",
+    "ThreadedServer",
     "id_starts",
 ]

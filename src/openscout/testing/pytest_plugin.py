@@ -13,6 +13,7 @@ Loading the plugin only registers these: no server starts unless a test asks for
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,8 +84,24 @@ def helpscout_server(request: pytest.FixtureRequest) -> Iterator[HelpScoutServer
     """An openscout server with the control API, shared by the tests of this process."""
     from openscout.testing import HelpScoutServer
 
-    with HelpScoutServer(**server_options(request.config)) as server:
+    with _stop_when_unavailable():
+        server = HelpScoutServer(**server_options(request.config)).start()
+    try:
         yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _stop_when_unavailable() -> Iterator[None]:
+    """A database that cannot be used stops the whole session with one line: every test after
+    would fail the same way."""
+    from openscout.testing.server import DatabaseUnavailable
+
+    try:
+        yield
+    except DatabaseUnavailable as error:
+        pytest.exit(f"openscout: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture
@@ -98,7 +115,8 @@ def helpscout(request: pytest.FixtureRequest) -> Iterator[HelpScoutAccount]:
     if own is not None:
         options = server_options(request.config) | dict(own.kwargs)
         options["fixtures"] = [_source(request, s) for s in options.get("fixtures", ())]
-        server = HelpScoutServer(**options).start()
+        with _stop_when_unavailable():
+            server = HelpScoutServer(**options).start()
         account: HelpScoutAccount = server
     else:
         account = request.getfixturevalue("helpscout_server").new_account()

@@ -4,6 +4,7 @@ free loopback port, with the control API on (docs/testing.md)."""
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import socket
 import tempfile
@@ -31,6 +32,58 @@ def id_starts(seed: int) -> dict[str, int]:
     """The first customer, entry and address id of a fresh database started with `seed`."""
     draw = random.Random(f"openscout-ids:{seed}")
     return {name: base + draw.randrange(90_000) * 1000 + 1 for name, base in ID_RANGES.items()}
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The server's database cannot be used; the message says why, in one line."""
+
+
+class ThreadedServer:
+    """An ASGI app served by uvicorn in a background thread of this process, on a free loopback
+    port: `url = ThreadedServer(app).start()`, then `stop()`. The one way openscout's own tests
+    and `HelpScoutServer` run a server in-process."""
+
+    def __init__(self, app: Any, *, name: str = "openscout-server") -> None:
+        self.app = app
+        self.name = name
+        self.url = ""
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> str:
+        """Start serving; returns the base URL once the server accepts connections."""
+        import uvicorn
+
+        self._socket = sock = socket.create_server(("127.0.0.1", 0))
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", server_header=False)
+        self._server = server = uvicorn.Server(config)
+        self._thread = thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True
+        )
+        thread.start()
+        deadline = monotonic() + _PATIENCE
+        while not server.started:
+            if not thread.is_alive() or monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the openscout test server did not start")
+            sleep(0.002)
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (bounded). Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=_PATIENCE)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
 
 
 class HelpScoutServer(HelpScoutAccount):
@@ -66,9 +119,7 @@ class HelpScoutServer(HelpScoutAccount):
         self.public_url = public_url
         self._directory: Path | None = None
         self._store: SqlStore | None = None
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._server: ThreadedServer | None = None
 
     def __repr__(self) -> str:
         state = self.base_url or "not started"
@@ -87,11 +138,11 @@ class HelpScoutServer(HelpScoutAccount):
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.is_running
 
     def start(self) -> HelpScoutServer:
         """Migrate the database, start serving, open the first account, load the fixtures."""
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("this HelpScoutServer has been started already")
         try:
             self._start()
@@ -103,20 +154,15 @@ class HelpScoutServer(HelpScoutAccount):
         return self
 
     def _start(self) -> None:
-        import uvicorn
-
         from openscout import sandbox
         from openscout.config import Settings
         from openscout.http.app import create_app
-        from openscout.store import schema
-        from openscout.store.engine import SqlStore
 
         url = self.database_url
         if url is None:
             self._directory = Path(tempfile.mkdtemp(prefix="openscout-test-"))
             url = f"sqlite:///{self._directory / 'openscout.db'}"
-        self._store = store = SqlStore(url, pool_size=4)
-        schema.upgrade(store)
+        self._store = store = _migrated(url)
         if self.id_seed is not None and not store.start_ids(id_starts(self.id_seed)):
             raise ValueError(
                 f"id_seed={self.id_seed} needs a fresh database: {url} has handed out ids"
@@ -132,34 +178,46 @@ class HelpScoutServer(HelpScoutAccount):
             access_log=False,
             control_api=True,
         )
-        app = create_app(settings, store, clock=clock)
-        self._socket = sock = socket.create_server(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False)
-        self._server = server = uvicorn.Server(config)
-        self._thread = thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="openscout-server", daemon=True
-        )
-        thread.start()
-        deadline = monotonic() + _PATIENCE
-        while not server.started:
-            if not thread.is_alive() or monotonic() > deadline:
-                raise RuntimeError("the openscout test server did not start")
-            sleep(0.002)
-        HelpScoutAccount.__init__(self, f"http://127.0.0.1:{sock.getsockname()[1]}", key, name)
+        self._server = ThreadedServer(create_app(settings, store, clock=clock))
+        HelpScoutAccount.__init__(self, self._server.start(), key, name)
 
     def stop(self) -> None:
         """Stop serving, close the database, delete the temporary one. Safe to call twice."""
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=_PATIENCE)
-        if self._socket is not None:
-            self._socket.close()
+            self._server.stop()
         if self._store is not None:
             self._store.close()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
-        self._server = self._socket = self._store = self._directory = None
+        self._server = self._store = self._directory = None
+
+
+def _migrated(url: str) -> SqlStore:
+    """The store of `url`, migrated; `DatabaseUnavailable` when it cannot be."""
+    from openscout import config
+    from openscout.domain.errors import StoreUnavailable
+    from openscout.store import schema
+    from openscout.store.engine import SqlStore
+
+    try:
+        config.database_url(url)
+    except ValueError as error:
+        raise DatabaseUnavailable(f"the database URL {url!r} {error}") from None
+    path = config.sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseUnavailable(f"no directory {path.parent.absolute()} for the database {url}")
+    store = SqlStore(url, pool_size=4)
+    try:
+        schema.upgrade(store)
+    except StoreUnavailable as error:
+        store.close()
+        reason = (str(error).strip().splitlines() or ["no answer"])[0]
+        shown = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+        raise DatabaseUnavailable(f"the database {shown} cannot be reached: {reason}") from None
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _utc(moment: datetime | str) -> datetime:
