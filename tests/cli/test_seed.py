@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,12 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from openscout import keys
+from openscout import cli, keys
+from openscout.cli import main
 from openscout.store.engine import SqlStore
 from openscout.store.tables import customers, entries
 from tests.conftest import BACKENDS, fresh_database, running_server
-
-PATIENCE = 120
 
 
 @pytest.fixture(params=BACKENDS)
@@ -27,19 +25,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def openscout(url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCOUT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openscout", *arguments, "--database-url", url],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE,
-        check=False,
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_seed_adds_realistic_customers_that_list_and_search_find(database_url: str) -> None:
+@pytest.fixture
+def openscout(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Done]:
+    """`openscout ARGUMENTS --database-url URL`, in this process."""
+    for name in [name for name in os.environ if name.startswith("OPENSCOUT_")]:
+        monkeypatch.delenv(name)
+
+    def run(url: str, *arguments: str) -> Done:
+        capsys.readouterr()
+        try:
+            code = main([*arguments, "--database-url", url])
+        except SystemExit as exited:
+            code = exited.code if isinstance(exited.code, int) else 1
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
+
+
+def test_seed_adds_realistic_customers_that_list_and_search_find(
+    database_url: str, openscout: Callable[..., Done]
+) -> None:
     done = openscout(database_url, "db", "seed", "--customers", "120", "--account", "demo")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Added 120 customers to account 'demo' in ")
@@ -78,9 +93,43 @@ def test_seed_adds_realistic_customers_that_list_and_search_find(database_url: s
 
 
 @pytest.mark.parametrize("count", ["0", "-5"])
-def test_seed_refuses_a_count_below_one(tmp_path: Path, count: str) -> None:
-    done = openscout(f"sqlite:///{tmp_path / 'x.db'}", "db", "seed", "--customers", count)
-    assert done.returncode == 2
-    assert done.stderr.strip() == (
-        "openscout: --customers must be at least 1 and --account not blank"
+def test_seed_refuses_a_count_below_one(
+    tmp_path: Path, count: str, openscout: Callable[..., Done]
+) -> None:
+    """Naming only what is wrong, before anything is made."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = openscout(url, "db", "seed", "--customers", count)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "openscout: --customers must be at least 1\n"
+    done = openscout(url, "db", "seed", "--customers", count, "--account", " ")
+    assert done.stderr == (
+        "openscout: --customers must be at least 1; --account must not be blank\n"
     )
+    done = openscout(url, "db", "seed", "--customers", "3", "--account", " ")
+    assert done.stderr == "openscout: --account must not be blank\n"
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_seeding_reports_each_tenth_when_not_on_a_terminal(
+    tmp_path: Path, openscout: Callable[..., Done]
+) -> None:
+    done = openscout(f"sqlite:///{tmp_path / 'x.db'}", "db", "seed", "--customers", "1000")
+    assert done.returncode == 0, done.stderr
+    seeded = [
+        int(line.split()[1].replace(",", ""))
+        for line in done.stderr.splitlines()
+        if line.startswith("seeded ")
+    ]
+    assert seeded[-1] == 1000
+    # At least one line in every tenth of the way.
+    assert {count * 10 // 1000 for count in seeded} >= set(range(1, 11)), seeded
+
+
+def test_seeding_shows_a_progress_bar_on_a_terminal(
+    tmp_path: Path, openscout: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    done = openscout(f"sqlite:///{tmp_path / 'x.db'}", "db", "seed", "--customers", "300")
+    assert done.returncode == 0, done.stderr
+    assert "seeded " not in done.stderr
+    assert "300/300" in done.stderr and "100%" in done.stderr

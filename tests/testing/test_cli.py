@@ -8,12 +8,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from openscout import cli
+from openscout.cli import main
+from openscout.config import Settings
 from openscout.testing import HelpScoutAccount
 from tests.conftest import BACKENDS, fresh_database, migrated_store, new_account, running_server
 
@@ -32,19 +36,37 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield database
 
 
-def openscout(*arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCOUT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "openscout", *arguments],
-        env={**clean, **environ},
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE,
-        check=False,
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_seed_from_a_fixture_file(url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def openscout(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Done]:
+    """`openscout ARGUMENTS` in this process, with these `OPENSCOUT_*` variables only."""
+
+    def run(*arguments: str, **environ: str) -> Done:
+        with monkeypatch.context() as patch:
+            for name in [name for name in os.environ if name.startswith("OPENSCOUT_")]:
+                patch.delenv(name)
+            for name, value in environ.items():
+                patch.setenv(name, value)
+            capsys.readouterr()
+            try:
+                code = main(list(arguments))
+            except SystemExit as exited:
+                code = exited.code if isinstance(exited.code, int) else 1
+            out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
+
+
+def test_seed_from_a_fixture_file(url: str, tmp_path: Path, openscout: Callable[..., Done]) -> None:
     fixture = tmp_path / "customers.json"
     fixture.write_text(json.dumps({"customers": [VERA, {"firstName": "Bo", "lastName": "Ek"}]}))
     done = openscout(
@@ -72,7 +94,9 @@ def test_seed_from_a_fixture_file(url: str, tmp_path: Path) -> None:
     )
 
 
-def test_seed_from_a_file_reports_every_problem_and_adds_nothing(tmp_path: Path) -> None:
+def test_seed_from_a_file_reports_every_problem_and_adds_nothing(
+    tmp_path: Path, openscout: Callable[..., Done]
+) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     fixture = tmp_path / "bad.json"
     fixture.write_text(json.dumps([VERA, {"firstName": "", "emails": [{"value": "nope"}]}]))
@@ -101,7 +125,9 @@ def test_seed_from_a_file_reports_every_problem_and_adds_nothing(tmp_path: Path)
     assert "not allowed with argument" in done.stderr
 
 
-def test_the_control_api_needs_a_single_worker(tmp_path: Path) -> None:
+def test_the_control_api_needs_a_single_worker(
+    tmp_path: Path, openscout: Callable[..., Done]
+) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     done = openscout("serve", "--control-api", "--workers", "2", "--database-url", url)
     assert (done.returncode, done.stderr) == (
@@ -113,17 +139,28 @@ def test_the_control_api_needs_a_single_worker(tmp_path: Path) -> None:
     assert "OPENSCOUT_CONTROL_API='maybe' is not true or false" in done.stderr
 
 
-@pytest.mark.parametrize("switch", ["option", "environment"])
-def test_serve_with_the_control_api(tmp_path: Path, switch: str) -> None:
+def test_the_control_api_is_switched_on_by_its_variable(
+    tmp_path: Path, openscout: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(cli, "_run_granian", lambda settings, _address: served.append(settings))
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = openscout("serve", "--port", "8125", "--database-url", url, OPENSCOUT_CONTROL_API="true")
+    assert done.returncode == 0, done.stderr
+    control = "Control API for tests: http://127.0.0.1:8125/_openscout/ (docs/testing.md)"
+    assert control in done.stdout.splitlines()
+    [settings] = served
+    assert settings.control_api
+
+
+def test_serve_with_the_control_api(tmp_path: Path) -> None:
+    """As a real process."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     arguments = ["serve", "--port", str(port), "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+    arguments.append("--control-api")
     environ = {"OPENSCOUT_ACCESS_LOG": "false"}
-    if switch == "option":
-        arguments.append("--control-api")
-    else:
-        environ["OPENSCOUT_CONTROL_API"] = "true"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCOUT_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "openscout", *arguments],

@@ -236,10 +236,13 @@ def test_loading_the_plugin_starts_nothing(pytestconfig):
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    # The plugins of openscout's own tests that such a project would not have (schemathesis
+    # imports hypothesis: seconds of start-up for every run) are left out.
     pytester.makeini(
         """
         [pytest]
-        addopts = -p no:cacheprovider --strict-markers --strict-config
+        addopts = -p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:anyio
+            --strict-markers --strict-config
         filterwarnings = error
         """
     )
@@ -259,7 +262,7 @@ def test_an_outside_project_tests_its_sync_against_the_plugin(project: pytest.Py
 def test_the_tests_also_pass_in_parallel_with_xdist(project: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     project.makepyfile(test_sync=TESTS)
-    result = project.runpytest_subprocess("-n", "3")
+    result = project.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=PASSING)
 
 
@@ -328,3 +331,25 @@ def test_the_readme_example_passes_as_written(project: pytest.Pytester) -> None:
         (project.path / name).write_text(code)
     result = project.runpytest_subprocess()
     result.assert_outcomes(passed=4)
+
+
+def test_an_unreachable_database_stops_the_session_with_one_line(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_unreachable="""
+        import pytest
+
+        @pytest.mark.parametrize("n", range(5))
+        def test_needs_the_server(helpscout, n):
+            assert helpscout.api_key
+        """
+    )
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    result = project.runpytest_subprocess(f"--helpscout-database-url={url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "psycopg" not in output, output
+    [line] = [line for line in output.splitlines() if "openscout:" in line]
+    assert f"openscout: the database {url} cannot be reached: " in line
+    result.assert_outcomes()  # none ran, none failed one by one
