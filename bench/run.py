@@ -312,19 +312,14 @@ def other_server(
 
 
 def create_key(url: str) -> str:
-    from openscout import keys
+    from openscout import service
     from openscout.store.sql import SqlStore
 
-    key = keys.generate_key()
     store = SqlStore(url)
     try:
-        with store.writing() as transaction:
-            transaction.create_key(
-                ACCOUNT, "bench", keys.hash_key(key), key[: keys.PREFIX_LENGTH], datetime.now(UTC)
-            )
+        return service.create_key(store, ACCOUNT, "bench", datetime.now(UTC))
     finally:
         store.close()
-    return key
 
 
 def storage_ceiling(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from openscout import keys, service
+from openscout import service
 from openscout.contract.v1 import decode, encode, wire
 from openscout.store import schema
 from openscout.store.sql import SqlStore
@@ -34,11 +34,7 @@ def now() -> datetime:
 def run(url: str) -> None:
     store = SqlStore(url)
     schema.upgrade(store)
-    key = keys.generate_key()
-    with store.writing() as transaction:
-        transaction.create_key(
-            f"bench-{time.time_ns()}", "bench", keys.hash_key(key), key[:4], now()
-        )
+    key = service.create_key(store, f"bench-{time.time_ns()}", "bench", now())
     created = decode.create_request(
         b'{"firstName":"Ann","lastName":"Lee","emails":[{"value":"ann.%d@example.com"}],'
         b'"chats":[{"value":"ann"},{"value":"lee"}]}' % time.time_ns()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from openscout import cli, keys
+from openscout import cli, service
 from openscout.cli import main
 from openscout.store.engine import SqlStore
 from openscout.store.tables import customers, entries
@@ -69,9 +69,7 @@ def test_seed_adds_realistic_customers_that_list_and_search_find(
             emails = run(select(entries.c.value_key).where(entries.c.collection == "emails"))
             addresses = [row.value_key for row in emails]
         assert len(addresses) >= 150 and len(set(addresses)) == len(addresses)
-        key = keys.generate_key()
-        with store.writing() as transaction:
-            transaction.create_key("demo", None, keys.hash_key(key), key[:4], datetime.now(UTC))
+        key = service.create_key(store, "demo", None, datetime.now(UTC))
         with (
             running_server(store) as server,
             httpx.Client(base_url=server.url, auth=(key, "X"), timeout=10) as http,
