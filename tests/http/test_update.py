@@ -376,6 +376,35 @@ def test_one_request_can_add_update_and_remove(client: httpx.Client, name: str) 
     assert ids(item[name])[:2] == [b, c]
 
 
+def test_five_thousand_changes_in_one_request_apply_in_order_keeping_ids(
+    client: httpx.Client,
+) -> None:
+    """A large collection changed at once (removals, updates, additions, values it has): the
+    same result as a few changes would give, in creation order, ids kept (docs/hardening.md)."""
+    customer = create(client, phones=[{"value": f"a{n}"} for n in range(1500)])
+    before = fetch(client, customer)["phones"]
+    changes: list[dict[str, Any]] = [{"value": f"b{n}"} for n in range(3000)]
+    expected: list[tuple[int | None, str, str]] = []
+    for n, phone in enumerate(before):
+        if n % 3 == 0:
+            changes.append({"id": -phone["id"]})
+        elif n % 3 == 1:
+            changes.append({"id": phone["id"], "location": "home"})
+            expected.append((phone["id"], phone["value"], "home"))
+        else:
+            changes.append({"value": phone["value"], "location": "fax"})  # it has it: an update
+            expected.append((phone["id"], phone["value"], "fax"))
+    expected += [(None, f"b{n}", "work") for n in range(3000)]
+    assert len(changes) >= 4500
+    after = update(client, customer, {"phones": changes})["phones"]
+    kept = len(expected) - 3000
+    assert [
+        (p["id"] if n < kept else None, p["value"], p["location"]) for n, p in enumerate(after)
+    ] == expected
+    new = ids(after)[kept:]
+    assert len(set(new)) == 3000 and new == sorted(new) and new[0] > before[-1]["id"]
+
+
 @pytest.mark.parametrize("name", COLLECTIONS)
 @pytest.mark.parametrize("given", ["absent", None, []])
 def test_an_omitted_null_or_empty_collection_changes_nothing(

@@ -471,6 +471,53 @@ def test_entries_keep_their_order_and_new_ones_come_last(collection: Collection)
     ]
 
 
+# -- large collections: linear work, the same result -----------------------------------------
+
+
+def _large_change() -> tuple[Customer, list[EntryChange], list[Entry]]:
+    """A customer with 5,000 phones and one request that removes every third, updates every
+    third, re-adds some values it has and adds 5,000 new ones; with the result expected."""
+    phones = tuple(Entry(n, f"555-{n:05d}", "work") for n in range(1, 5001))
+    changes: list[EntryChange] = [AddEntry(f"777-{n:05d}") for n in range(5000)]
+    expected: list[Entry] = []
+    for entry in phones:
+        assert entry.id is not None
+        match entry.id % 3:
+            case 0:
+                changes.append(RemoveEntry(entry.id))
+            case 1:
+                changes.append(UpdateEntry(entry.id, label="mobile"))
+                expected.append(replace(entry, label="mobile"))
+            case _:
+                changes.append(AddEntry(entry.value, "home"))  # a value it has: an update
+                expected.append(replace(entry, label="home"))
+    expected += [Entry(None, f"777-{n:05d}", "work") for n in range(5000)]
+    return make_customer(phones=phones), changes, expected
+
+
+def test_thousands_of_changes_apply_in_order_keeping_ids() -> None:
+    customer, changes, expected = _large_change()
+    result = apply_patch(customer, entries_patch(Collection.PHONES, *changes), NOW)
+    assert list(result.phones) == expected
+
+
+def test_the_work_grows_linearly_with_the_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: how often a value's key is computed. A scan of the entries for each
+    added value computed it tens of millions of times here; an index, a few times per entry."""
+    customer, changes, _expected = _large_change()
+    calls = 0
+    key = Collection.key
+
+    def counting(self: Collection, value: str) -> str:
+        nonlocal calls
+        calls += 1
+        return key(self, value)
+
+    monkeypatch.setattr(Collection, "key", counting)
+    apply_patch(customer, entries_patch(Collection.PHONES, *changes), NOW)
+    assert 0 < calls <= 4 * (len(customer.phones) + len(changes))
+
+
 # -- the address (§10.5) ---------------------------------------------------------------------
 
 COMPLETE = {"city": "Paris", "state": "IDF", "postal_code": "75001", "country": "FR"}

@@ -140,41 +140,48 @@ def apply_entry_changes(
     result never depends on how a client interleaved them, and an added value is compared with
     what the other instructions leave (re-adding a removed or renamed value keeps it).
     Problems are appended to `problems`; the returned tuple is meaningful only when none were.
+    The work is linear in the number of entries and changes.
     """
-    known = {entry.id for entry in current}
-    entries = list(current)
+    # Entries are found by id, and added values by key, through indexes kept beside the list
+    # (a scan per change made a 5,000-entry request cost seconds).
+    slots: list[Entry] = list(current)
+    position = {entry.id: at for at, entry in enumerate(slots)}
+    twins: dict[str, int] | None = None  # key of a value → where the first entry with it is
     removed: set[int] = set()
     for change in sorted(changes, key=_kind):
         match change:
             case RemoveEntry(entry_id):
-                if entry_id not in known:
+                if entry_id not in position:
                     # Reported as the client wrote it: a removal is a negative id.
                     problems.append(
                         Problem((collection.value, "id"), -entry_id, Reason.UNKNOWN_ENTRY)
                     )
                     continue
                 removed.add(entry_id)
-                entries = [entry for entry in entries if entry.id != entry_id]
             case UpdateEntry(entry_id, value, label):
-                if entry_id not in known:
+                at = position.get(entry_id)
+                if at is None:
                     problems.append(
                         Problem((collection.value, "id"), entry_id, Reason.UNKNOWN_ENTRY)
                     )
                     continue
                 if entry_id in removed:
                     continue
-                entries = [
-                    _updated(entry, value, label) if entry.id == entry_id else entry
-                    for entry in entries
-                ]
+                slots[at] = _updated(slots[at], value, label)
             case AddEntry(value, label):
+                if twins is None:  # the first addition: removals and updates are all done
+                    slots = [entry for entry in slots if entry.id not in removed]
+                    twins = {}
+                    for at, entry in enumerate(slots):
+                        twins.setdefault(collection.key(entry.value), at)
                 key = collection.key(value)
-                twin = next((e for e in entries if collection.key(e.value) == key), None)
-                if twin is None:
-                    entries.append(Entry(None, value, label or collection.default_label))
-                else:
-                    entries = [_updated(e, value, label) if e is twin else e for e in entries]
-    entries = [entry for entry in entries if entry.id not in removed]
+                at = twins.get(key)
+                if at is None:
+                    twins[key] = len(slots)
+                    slots.append(Entry(None, value, label or collection.default_label))
+                else:  # the same value (for emails: the same address): update that entry
+                    slots[at] = _updated(slots[at], value, label)
+    entries = [entry for entry in slots if entry.id not in removed]
     seen: set[str] = set()
     for entry in entries:
         key = collection.key(entry.value)
