@@ -475,6 +475,37 @@ def test_an_unreadable_query_is_400_saying_where(
     unreadable(client.get(SEARCH, params={"query": query}), position, detail)
 
 
+TOO_COMPLEX = (
+    "the query has more than 200 conditions (a word counts 3, a quoted name 3 and 1 per word)"
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"' + " ".join(["a"] * 999) + '"',  # 1,999 characters; 1,000 ways to split it
+        'fullName:"' + " ".join(["a"] * 200) + '"',
+        '"' + " ".join(["a"] * 198) + '"',
+        " ".join(['"a b"'] * 41),
+    ],
+    ids=["a phrase of 999 words", "a full name of 200", "a phrase of 198", "41 short phrases"],
+)
+def test_a_quoted_phrase_counts_a_condition_per_word(client: httpx.Client, query: str) -> None:
+    """Each way to split a quoted name into first and last name is one comparison of the one
+    SQL statement; past 200 the query is refused, not a 500 ("Expression tree is too large")."""
+    unreadable(client.get(SEARCH, params={"query": query}), 1, TOO_COMPLEX)
+
+
+def test_a_quoted_phrase_within_the_limit_is_searched(client: httpx.Client) -> None:
+    first, last = " ".join("abcdefghijklmnopqrst"), " ".join("uvwxyzabcdefghijklmn")
+    customer = create(client, firstName=first, lastName=last)  # 39 characters each
+    create(client, firstName=last, lastName=first)
+    assert found(client, f'"{first} {last}"') == [customer]  # 43 of 200 conditions
+    assert found(client, f'fullName:"{first.upper()} {last}"') == [customer]
+    assert found(client, '"' + " ".join(["a"] * 197) + '"') == []  # 200 of 200
+    assert found(client, 'fullName:"' + " ".join(["a"] * 199) + '"') == []
+
+
 @pytest.mark.parametrize(
     ("params", "problem"),
     [

@@ -23,6 +23,8 @@ from openscout.domain.search import (
     Sort,
     SortKey,
     Word,
+    comparisons,
+    full_name_splits,
 )
 
 FIRST, LAST, FULL, EMAIL = Field.FIRST_NAME, Field.LAST_NAME, Field.FULL_NAME, Field.EMAIL
@@ -348,6 +350,9 @@ def test_chains_stay_flat() -> None:
         ("a" * 2001, 2001, wire.QUERY_TOO_LONG.format(2000)),
         ("(" * 40 + "a" + ")" * 40, 34, wire.QUERY_TOO_DEEP.format(32)),
         (" ".join(["word"] * 67), 1, wire.QUERY_TOO_COMPLEX.format(200)),
+        ('"' + " ".join(["a"] * 198) + '"', 1, wire.QUERY_TOO_COMPLEX.format(200)),
+        ('fullName:"' + " ".join(["a"] * 200) + '"', 1, wire.QUERY_TOO_COMPLEX.format(200)),
+        ('"a  b" ' * 40 + '"a"', 1, wire.QUERY_TOO_COMPLEX.format(200)),
     ],
 )
 def test_an_unreadable_query_says_where_and_why(text: str, position: int, detail: str) -> None:
@@ -365,3 +370,28 @@ def test_the_error_message_names_the_position() -> None:
 def test_an_unreadable_query_in_search_parameters_raises() -> None:
     with pytest.raises(UnreadableQuery):
         query.search({"query": "firstName:(a"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " ".join(["word"] * 66),  # 3 each: 198
+        '"' + " ".join(["a"] * 197) + '"',  # first, last, 198 ways to split the full name
+        'fullName:"' + " ".join(["a"] * 199) + '"',
+        '"a  b" ' * 40,  # 5 each: runs of spaces are one
+    ],
+)
+def test_a_query_of_200_conditions_or_fewer_is_read(text: str) -> None:
+    query.parse(text)
+
+
+def test_a_full_name_is_compared_once_per_way_to_split_it() -> None:
+    assert full_name_splits("ann van lee") == [
+        ("ann van lee", ""),
+        ("", "ann van lee"),
+        ("ann", "van lee"),
+        ("ann van", "lee"),
+    ]
+    assert comparisons(Match(Field.FULL_NAME, "  Ann   VAN lee ")) == 4
+    assert comparisons(Match(Field.FIRST_NAME, "ann van lee")) == 1
+    assert comparisons(Word(Field.FULL_NAME, "ann")) == 1

@@ -208,6 +208,25 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+def full_name_splits(name: str) -> list[tuple[str, str]]:
+    """Every (first name, last name) whose `Customer.full_name` is `name`, a folded text: the
+    name alone as first or as last name, or split at any of its spaces. "ann van lee" has four.
+    """
+    ways = [(name, ""), ("", name)]
+    ways += [(name[:at], name[at + 1 :]) for at, char in enumerate(name) if char == " "]
+    return ways
+
+
+def comparisons(criterion: Match | Word | Range) -> int:
+    """How many comparisons one criterion asks of a store: one, but a whole full name one per
+    way of splitting it (`full_name_splits`). Limits on a search count these (a quoted name of
+    a thousand words is a thousand comparisons in one statement)."""
+    if isinstance(criterion, Match) and criterion.field is Field.FULL_NAME:
+        assert isinstance(criterion.value, str)
+        return len(full_name_splits(folded(criterion.value)))
+    return 1
+
+
 def email_domain(address: str) -> str | None:
     """The part of an email address after its last `@`, folded; None when there is none."""
     _local, at, domain = address.rpartition("@")

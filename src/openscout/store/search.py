@@ -43,6 +43,7 @@ from openscout.domain.search import (
     Word,
     email_domain,
     folded,
+    full_name_splits,
     words,
 )
 from openscout.store.tables import customers, entries, search_terms
@@ -224,16 +225,10 @@ def _lookup(account_id: int, criteria: Criteria) -> Select[tuple[int]] | None:
 
 def _full_name(name: str) -> ColumnElement[bool]:
     """`Customer.full_name` is first and last name joined by one space, a missing part left
-    out. So "ann van lee" is first "ann van lee" alone, last alone, or split at any space: each
-    way an equality that the name indexes answer."""
+    out: each way of splitting `name` (`full_name_splits`) is an equality that the name
+    indexes answer."""
     first, last = customers.c.first_name_key, customers.c.last_name_key
-    ways = [and_(first == name, last == ""), and_(first == "", last == name)]
-    ways += [
-        and_(first == name[:at], last == name[at + 1 :])
-        for at, char in enumerate(name)
-        if char == " "
-    ]
-    return or_(*ways)
+    return or_(*(and_(first == a, last == b) for a, b in full_name_splits(name)))
 
 
 def _terms(account_id: int, fields: tuple[str, ...], term: str) -> Select[tuple[int]]:

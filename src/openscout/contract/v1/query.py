@@ -45,11 +45,15 @@ from openscout.domain.search import (
     Word,
     all_of,
     any_of,
+    comparisons,
     words,
 )
 
 #: Longer queries, more deeply nested ones or ones with more conditions are refused: each
-#: condition becomes part of one SQL statement, and databases bound how big one may be.
+#: condition becomes part of one SQL statement, and databases bound how big one may be. A
+#: condition is one comparison (`domain.search.comparisons`): a bare word is three (first name,
+#: last name, email), a quoted name three plus one per word (its full name can be split at
+#: every space).
 MAX_QUERY_LENGTH: Final = 2000
 MAX_NESTING: Final = 32
 MAX_CONDITIONS: Final = 200
@@ -352,9 +356,9 @@ class _Reader:
             raise _at(token, wire.QUERY_NOT_A_MOMENT.format(_text(token)))
         return moment
 
-    def count(self, criteria: Criteria) -> Criteria:
-        self.conditions += 1
-        return criteria
+    def count(self, criterion: Match | Word | Range) -> Criteria:
+        self.conditions += comparisons(criterion)
+        return criterion
 
 
 def _operands(node: Tree[Token]) -> list[Tree[Token] | Token]:

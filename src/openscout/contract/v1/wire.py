@@ -209,7 +209,9 @@ QUERY_NO_WILDCARDS: Final = 'wildcards are not supported (only "*" alone, for ev
 QUERY_NOTHING_TO_SEARCH: Final = '"{}" has no letters or digits to search for'
 QUERY_TOO_LONG: Final = "the query is longer than {} characters"
 QUERY_TOO_DEEP: Final = "the query nests more than {} levels deep"
-QUERY_TOO_COMPLEX: Final = "the query has more than {} conditions"
+QUERY_TOO_COMPLEX: Final = (
+    "the query has more than {} conditions (a word counts 3, a quoted name 3 and 1 per word)"
+)
 
 
 def unreadable_query(position: int, detail: str) -> str:
