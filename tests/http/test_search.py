@@ -439,6 +439,15 @@ def test_page_size_zero_or_absent_means_fifty(
     assert (body["count"], body["pages"], len(body["items"])) == (51, -(-51 // per_page), per_page)
 
 
+def test_a_nul_inside_a_word_matches_nothing(client: httpx.Client) -> None:
+    """NUL does not split a word into two (docs/hardening.md): no customer's text holds one."""
+    customer = create(client, firstName="Ann", lastName="Lee", organization="Acme Corp")
+    for query in ("ann\x00lee", "firstName:ann\x00lee", "organization:acme\x00corp", "\x00"):
+        assert found(client, query) == [], repr(query)
+    assert found(client, "NOT ann\x00lee") == [customer]
+    assert found(client, "ann lee") == [customer]
+
+
 # --- bad requests -----------------------------------------------------------------------------
 
 

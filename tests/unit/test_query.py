@@ -12,6 +12,7 @@ from openscout.domain.errors import Invalid, UnreadableQuery
 from openscout.domain.search import (
     EVERYTHING,
     NEWEST_FIRST,
+    NOTHING,
     And,
     Criteria,
     Field,
@@ -395,3 +396,20 @@ def test_a_full_name_is_compared_once_per_way_to_split_it() -> None:
     assert comparisons(Match(Field.FULL_NAME, "  Ann   VAN lee ")) == 4
     assert comparisons(Match(Field.FIRST_NAME, "ann van lee")) == 1
     assert comparisons(Word(Field.FULL_NAME, "ann")) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "criteria"),
+    [
+        ("ann\x00lee", NOTHING),
+        ("\x00", NOTHING),
+        ("firstName:ann\x00lee", NOTHING),
+        ("organization:\x00acme", NOTHING),
+        ("NOT ann\x00lee", Not(NOTHING)),
+        ("bo ann\x00lee", And((anywhere("bo"), NOTHING))),
+    ],
+)
+def test_a_word_holding_nul_matches_nothing(text: str, criteria: Criteria) -> None:
+    """NUL does not split a word: no stored text holds one, so nothing matches it
+    (docs/hardening.md)."""
+    assert query.parse(text) == criteria

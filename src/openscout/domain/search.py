@@ -125,6 +125,8 @@ Criteria = Match | Word | Range | And | Or | Not
 
 #: The criteria that every customer meets.
 EVERYTHING: Criteria = And()
+#: The criteria that no customer meets.
+NOTHING: Criteria = Or()
 
 
 def all_of(parts: list[Criteria]) -> Criteria:

@@ -33,6 +33,7 @@ from openscout.domain.search import (
     EVERYTHING,
     MOMENT_FIELDS,
     NEWEST_FIRST,
+    NOTHING,
     RANGE_FIELDS,
     And,
     Criteria,
@@ -310,9 +311,14 @@ class _Reader:
         return self.words(value, text, (known,))
 
     def words(self, token: Token, text: str, fields: tuple[Field, ...]) -> Criteria:
-        """Every word of `text` is a word of one of `fields`."""
+        """Every word of `text` is a word of one of `fields`. A NUL is not a space between
+        words: no stored text holds one (bodies with NUL are refused), so a term holding one
+        matches nothing, as a quoted value or a list filter holding one does."""
         if "*" in text:
             raise _at(token, wire.QUERY_NO_WILDCARDS)
+        if "\x00" in text:
+            self.conditions += 1
+            return NOTHING
         found = words(text)
         if not found:
             raise _at(token, wire.QUERY_NOTHING_TO_SEARCH.format(text))
