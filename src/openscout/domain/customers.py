@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from openscout.domain import emails
+
 
 class Collection(StrEnum):
     """The five entry collections of a customer."""
@@ -22,8 +24,9 @@ class Collection(StrEnum):
         return _DEFAULT_LABELS[self]
 
     def key(self, value: str) -> str:
-        """What makes two values the same entry: email addresses ignore case, others are exact."""
-        return value.casefold() if self is Collection.EMAILS else value
+        """What makes two values the same entry: email addresses are the same address
+        (`emails.key`: case aside, and the domain as DNS reads it), other values are exact."""
+        return emails.key(value) if self is Collection.EMAILS else value
 
 
 _DEFAULT_LABELS: dict[Collection, str | None] = {

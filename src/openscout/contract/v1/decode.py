@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from openscout.contract.v1 import wire
+from openscout.domain import emails
 from openscout.domain.changes import (
     AddEntry,
     AddressChange,
@@ -193,7 +194,7 @@ class _Reader:
         if text is None:
             self.problem(path, value, Reason.REQUIRED)
             return _REFUSED
-        if text is not _REFUSED and collection is Collection.EMAILS and not _looks_like_email(text):
+        if text is not _REFUSED and collection is Collection.EMAILS and not emails.is_address(text):
             self.problem(path, value, Reason.NOT_AN_EMAIL)
             return _REFUSED
         return text
@@ -272,14 +273,3 @@ class _Refused:
 
 
 _REFUSED: Any = _Refused()
-
-
-def _looks_like_email(text: str) -> bool:
-    """One @, something before it, a dotted domain after it, no spaces (docs/decisions.md)."""
-    local, at, domain = text.rpartition("@")
-    return (
-        bool(at and local and domain)
-        and "." in domain.strip(".")
-        and not any(c.isspace() for c in text)
-        and "@" not in local
-    )
