@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from openscout import service
 from openscout.contract.v1 import decode, encode, query, wire
+from openscout.contract.v1.fields import Selector
 from openscout.domain.customers import Customer
 from openscout.domain.errors import Invalid
 from openscout.domain.search import Found, Search
@@ -64,8 +65,9 @@ class V1:
     async def get_customer(self, request: Request) -> Response:
         account = account_of(request)
         customer_id: int = request.path_params["customer_id"]
+        selector = query.fields(request.query_params)
         customer = await self.store.run(service.get_customer, self.store, account, customer_id)
-        return JsonResponse(wire.item(encode.full(customer)))
+        return JsonResponse(wire.item(encode.full(customer), selector))
 
     async def update_customer(self, request: Request) -> Response:
         account = account_of(request)
@@ -87,7 +89,7 @@ class V1:
         account = account_of(request)
         search = query.list_search(request.query_params)
         found = await self.store.run(service.list_customers, self.store, account, search)
-        return _collection(search, found, encode.list_item)
+        return _collection(search, found, encode.list_item, query.fields(request.query_params))
 
     async def list_mailbox_customers(self, request: Request) -> Response:
         account = account_of(request)
@@ -102,13 +104,18 @@ class V1:
         found = await self.store.run(
             service.list_mailbox_customers, self.store, account, mailbox_id, page
         )
-        return _collection(Search(page=page, page_size=wire.PAGE_SIZE), found, encode.list_item)
+        return _collection(
+            Search(page=page, page_size=wire.PAGE_SIZE),
+            found,
+            encode.list_item,
+            query.fields(request.query_params),
+        )
 
     async def search_customers(self, request: Request) -> Response:
         account = account_of(request)
         search = query.search(request.query_params)
         found = await self.store.run(service.search_customers, self.store, account, search)
-        return _collection(search, found, encode.search_item)
+        return _collection(search, found, encode.search_item, query.fields(request.query_params))
 
     def _now(self, account: int) -> datetime:
         return self.clock(account).replace(microsecond=0)
@@ -124,10 +131,13 @@ async def _decode(
 
 
 def _collection(
-    search: Search, found: Found, shape: Callable[[Customer], dict[str, Any]]
+    search: Search,
+    found: Found,
+    shape: Callable[[Customer], dict[str, Any]],
+    selector: Selector | None,
 ) -> Response:
     """The collection envelope (§5): `page` echoes the page asked for, even past the end."""
     items = [shape(customer) for customer in found.customers]
     return JsonResponse(
-        wire.collection(search.page, found.pages(search.page_size), found.count, items)
+        wire.collection(search.page, found.pages(search.page_size), found.count, items, selector)
     )

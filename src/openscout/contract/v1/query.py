@@ -1,5 +1,6 @@
 """v1 query strings → domain searches: the list filters (spec §9.1), the search parameters and
-the search query language (§9.6), read into `openscout.domain.search` objects.
+the search query language (§9.6), read into `openscout.domain.search` objects; and the field
+selector of reads (§5, `fields`), read by `openscout.contract.v1.fields`.
 
 The query language is Lucene-like. Its grammar is below; a term is a value, optionally behind a
 field name and a colon:
@@ -27,7 +28,9 @@ from typing import Final
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput
 from lark import UnexpectedToken as LarkUnexpectedToken
 
+from openscout.contract.v1 import fields as field_selectors
 from openscout.contract.v1 import wire
+from openscout.contract.v1.fields import Selector
 from openscout.domain.errors import Invalid, Problem, Reason, UnreadableQuery
 from openscout.domain.search import (
     EVERYTHING,
@@ -111,6 +114,7 @@ def list_search(params: Mapping[str, str]) -> Search:
     """
     problems: list[Problem] = []
     page = _page(params, problems)
+    field_selectors.read(params, problems)
     criteria: list[Criteria] = []
     for name, field in wire.LIST_FILTERS.items():
         value = _given(params, name)
@@ -132,6 +136,7 @@ def mailbox_page(params: Mapping[str, str]) -> int:
     """The page asked of L2 (§9.2), which has no filters. Raises `Invalid` for a bad page."""
     problems: list[Problem] = []
     page = _page(params, problems)
+    field_selectors.read(params, problems)
     if problems:
         raise Invalid(problems)
     return page
@@ -142,6 +147,7 @@ def search(params: Mapping[str, str]) -> Search:
     `UnreadableQuery` for a query that cannot be read."""
     problems: list[Problem] = []
     page = _page(params, problems)
+    field_selectors.read(params, problems)
     page_size = wire.PAGE_SIZE
     raw_size = _given(params, wire.PAGE_SIZE_PARAMETER)
     if raw_size is not None:
@@ -167,6 +173,16 @@ def search(params: Mapping[str, str]) -> Search:
         raise Invalid(problems)
     criteria = parse(params.get(wire.QUERY_PARAMETER) or "")
     return Search(criteria, sort, page, page_size)
+
+
+def fields(params: Mapping[str, str]) -> Selector | None:
+    """The field selector of G, L1, L2 or S (§5), None without one. Raises `Invalid` for one
+    that cannot be read (the readers above report it with the other parameters' problems)."""
+    problems: list[Problem] = []
+    selector = field_selectors.read(params, problems)
+    if problems:
+        raise Invalid(problems)
+    return selector
 
 
 def _given(params: Mapping[str, str], name: str) -> str | None:

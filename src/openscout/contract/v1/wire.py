@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import msgspec
 
+from openscout.contract.v1.fields import Selector, select
 from openscout.domain.customers import Collection
 from openscout.domain.errors import (
     BodyTooLarge,
@@ -242,13 +243,21 @@ def timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
-def item(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The single-item envelope (§5)."""
-    return {"item": body}
+def item(body: Mapping[str, Any], selector: Selector | None = None) -> dict[str, Any]:
+    """The single-item envelope (§5); a field selector trims the item, never the envelope."""
+    return {"item": body if selector is None else select(body, selector)}
 
 
-def collection(page: int, pages: int, count: int, items: list[Any]) -> dict[str, Any]:
-    """The collection envelope (§5)."""
+def collection(
+    page: int,
+    pages: int,
+    count: int,
+    items: list[dict[str, Any]],
+    selector: Selector | None = None,
+) -> dict[str, Any]:
+    """The collection envelope (§5); a field selector trims each item, never the envelope."""
+    if selector is not None:
+        items = [select(body, selector) for body in items]
     return {"page": page, "pages": pages, "count": count, "items": items}
 
 
