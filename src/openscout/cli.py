@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import socket
@@ -14,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openscout import __version__, service
+from openscout import __version__, logs, service
 from openscout.config import (
     Settings,
     SettingsError,
@@ -180,10 +181,13 @@ def _add_settings(command: argparse.ArgumentParser, *, everywhere: bool) -> None
 # -- the database
 
 
-def _open(settings: Settings, *, create: bool = False, read_only: bool = False) -> SqlStore:
+def _open(
+    settings: Settings, *, create: bool = False, read_only: bool = False, as_json: bool = False
+) -> SqlStore:
     """The store of `settings.database_url`: made and migrated when `create`; else a SQLite
     file must exist (no command that only reads or revokes makes a database), and `read_only`
-    opens it so that nothing is written, not even a migration."""
+    opens it so that nothing is written, not even a migration. `as_json`: a migration is told
+    in a JSON line (`logs.announce`), as `serve` logs to a pipe."""
     path = sqlite_path(settings.database_url)
     if path is not None:
         where = path.absolute()
@@ -206,15 +210,19 @@ def _open(settings: Settings, *, create: bool = False, read_only: bool = False) 
             store.close()
             raise
         if before != after:
-            print(f"Migrated {safe_url(settings.database_url)} to schema {after}.", file=sys.stderr)
+            logs.announce(
+                f"Migrated {safe_url(settings.database_url)} to schema {after}.",
+                sys.stderr,
+                as_json=as_json,
+            )
     return store
 
 
 @contextmanager
 def _opened(
-    settings: Settings, *, create: bool = False, read_only: bool = False
+    settings: Settings, *, create: bool = False, read_only: bool = False, as_json: bool = False
 ) -> Iterator[SqlStore]:
-    store = _open(settings, create=create, read_only=read_only)
+    store = _open(settings, create=create, read_only=read_only, as_json=as_json)
     try:
         yield store
     finally:
@@ -233,18 +241,30 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
         # Its journal, faults, clocks and snapshots live in the memory of one process.
         raise Refused("--control-api needs a single worker (--workers 1)")
     address = _address(settings.host, settings.port)
-    with _opened(settings, create=True) as store:
+    if _in_use(address, settings.port):
+        raise Refused(f"port {settings.port} is in use", code=1)
+    # On a terminal the banner is text; otherwise it is JSON lines, as every log line is.
+    as_json = not sys.stdout.isatty()
+    with _opened(settings, create=True, as_json=as_json) as store:
         if not service.has_live_keys(store):
             key = service.create_key(store, DEFAULT_ACCOUNT, "created on first start", _now())
-            print(f"No API key existed, so one was created for account {DEFAULT_ACCOUNT!r}.")
-            print("Send it as the user name of HTTP Basic auth (any password):")
-            print(f"    {key}")
+            logs.announce(
+                f"No API key existed, so one was created for account {DEFAULT_ACCOUNT!r}. "
+                "Send it as the user name of HTTP Basic auth (any password):",
+                sys.stdout,
+                as_json=as_json,
+                key=key,
+            )
     url = f"http://{_url_host(settings.host)}:{settings.port}"
-    print(f"openscout {__version__} serving the Help Scout v1 API at {url}/v1/customers.json")
-    print(f"Its OpenAPI description: {url}/v1/openapi.json, to read at {url}/docs")
+    banner = [
+        f"openscout {__version__} serving the Help Scout v1 API at {url}/v1/customers.json",
+        f"Its OpenAPI description: {url}/v1/openapi.json, to read at {url}/docs",
+    ]
     if settings.control_api:
-        print(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
-    print(f"Database: {safe_url(settings.database_url)}; press Ctrl+C to stop.", flush=True)
+        banner.append(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
+    banner.append(f"Database: {safe_url(settings.database_url)}; press Ctrl+C to stop.")
+    for line in banner:
+        logs.announce(line, sys.stdout, as_json=as_json)
     # Read again by each worker's app factory (http/asgi.py).
     os.environ.update(replace(settings, workers=settings.worker_count()).environment())
     run = _run_uvicorn if settings.server == "uvicorn" else _run_granian
@@ -264,11 +284,28 @@ def _address(host: str, port: int) -> str:
     return str((ipv4 or found)[0][4][0])
 
 
+def _in_use(address: str, port: int) -> bool:
+    """Whether another socket holds `port` on `address`. Checked before anything starts: a
+    server with SO_REUSEPORT (granian) would share a port in use with whatever holds it."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As both servers bind: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            reason = error.strerror or str(error)
+            raise Refused(f"cannot listen on {address} port {port}: {reason}", code=1) from None
+    return False
+
+
 _APP = "openscout.http.asgi:app"
 
 
 def _run_granian(settings: Settings, address: str) -> None:
-    """Serve with granian: the default (docs/performance.md has the measurements)."""
+    """Serve with granian (`--server granian`; docs/performance.md has the measurements)."""
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
@@ -282,6 +319,7 @@ def _run_granian(settings: Settings, address: str) -> None:
         workers=settings.worker_count(),
         loop=Loops.uvloop,
         log_level=LogLevels(settings.log_level),
+        log_dictconfig=logs.server_config(settings.log_level),
         # granian's own access line, with the query string, only when ours is off.
         log_access=settings.log_level == "debug" and not settings.access_log,
         # A worker that dies (killed, out of memory) is replaced, as uvicorn's supervisor does.
@@ -290,6 +328,8 @@ def _run_granian(settings: Settings, address: str) -> None:
 
 
 def _run_uvicorn(settings: Settings, address: str) -> None:
+    """Serve with uvicorn and httptools: the default, which takes every printable byte of a
+    query string as it comes (docs/performance.md)."""
     import uvicorn
 
     uvicorn.run(
@@ -301,6 +341,7 @@ def _run_uvicorn(settings: Settings, address: str) -> None:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        log_config=logs.server_config(settings.log_level),
         # uvicorn's own access line, with the query string, only when ours is off.
         access_log=settings.log_level == "debug" and not settings.access_log,
         server_header=False,

@@ -8,6 +8,7 @@ alike (`OPENSCOUT_<NAME>` and `--<name>`). `openscout serve` builds its options 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -19,9 +20,10 @@ from urllib.parse import unquote, urlsplit
 DEFAULT_DATABASE_URL = "sqlite:///./openscout.db"
 #: What `--log-level` takes. Not uvicorn's `trace`: it logs whole requests, API keys included.
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-#: The HTTP servers `serve` can run the app on; the first is the default (docs/performance.md:
-#: granian answered faster than uvicorn, with a far shorter tail of slow answers, under load).
-SERVERS = ("granian", "uvicorn")
+#: The HTTP servers `serve` can run the app on; the first is the default. uvicorn (httptools)
+#: serves the query strings v1 clients send, raw `"`, `<` and `>` included, which granian
+#: refuses with an empty 400; speed came second (docs/performance.md).
+SERVERS = ("uvicorn", "granian")
 #: The database URLs openscout takes, as they are named in messages.
 DATABASE_URLS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
 _DATABASE_SCHEMES = frozenset(
@@ -116,6 +118,19 @@ def web_url(schemes: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
+def positive_seconds(text: str) -> float:
+    """A duration that can be waited for, in seconds: a number above 0, fractions allowed."""
+    try:
+        seconds = float(text.strip())
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(seconds):
+        raise ValueError("is not a finite number")
+    if seconds <= 0:
+        raise ValueError("is not above 0")
+    return seconds
+
+
 def text(value: str) -> str:
     return value
 
@@ -153,8 +168,8 @@ class Settings:
         metavar="N",
         default_text="1 on SQLite, one per CPU on PostgreSQL",
     )
-    #: The HTTP server that runs the app: granian (the default) or uvicorn.
-    server: str = _setting(SERVERS[0], "HTTP server: granian or uvicorn", one_of(*SERVERS))
+    #: The HTTP server that runs the app: uvicorn (the default) or granian.
+    server: str = _setting(SERVERS[0], "HTTP server: uvicorn or granian", one_of(*SERVERS))
     pool_size: int = _setting(8, "database connections per process", whole_number(1), metavar="N")
     #: Seconds a PostgreSQL statement of the server may run before it is cancelled; 0: no limit.
     statement_timeout: int = _setting(
@@ -198,6 +213,14 @@ class Settings:
         "for test suites: serve /_openscout/ to reset, seed, snapshot, read the requests "
         "received, inject faults and set clocks (docs/testing.md)",
         true_or_false,
+    )
+    #: Seconds a request's whole body may take to arrive; then 408 and the connection closed.
+    body_timeout: float = _setting(
+        30.0,
+        "seconds a request body may take to arrive, then 408",
+        positive_seconds,
+        metavar="SECONDS",
+        default_text="30",
     )
 
     def worker_count(self) -> int:

@@ -4,6 +4,7 @@ each command family runs them as a real process (`python -m openscout ...`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -374,6 +375,7 @@ def test_a_bad_serve_option_is_one_line_before_the_banner(
     cli: Cli, options: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cli_module, "_run_granian", _never_served)
+    monkeypatch.setattr(cli_module, "_run_uvicorn", _never_served)
     done = cli.run("serve", *options)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"openscout: bad setting: {message}\n"
@@ -600,7 +602,8 @@ def test_serve_answers_with_its_first_key_and_with_keys_made_later(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with serving(cli, "serve", "--port", str(port), "--server", server_name) as server:
-        first_key = server.line_after("Send it as the user name").strip()
+        # Standard output is a pipe: the banner comes as JSON lines, the key in `key`.
+        first_key = json.loads(server.line_with("Send it as the user name"))["key"]
         assert KEY.fullmatch(first_key), first_key
         wait_until_it_answers(server, url)
 
@@ -665,12 +668,14 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Served]:
 def test_openscout_alone_means_serve(cli: Cli, served: list[Served]) -> None:
     cli.create_key()  # a key exists: no first-start key is printed
     output = cli.ok(OPENSCOUT_PORT="8123", OPENSCOUT_HOST="127.0.0.1")
-    assert output.splitlines()[0] == (
+    # Standard output is not a terminal: the banner comes as JSON lines.
+    assert json.loads(output.splitlines()[0])["message"] == (
         f"openscout {__version__} serving the Help Scout v1 API at "
         "http://127.0.0.1:8123/v1/customers.json"
     )
     [call] = served
-    assert (call.server, call.address, call.settings.port) == ("granian", "127.0.0.1", 8123)
+    # uvicorn is the default server (config.SERVERS).
+    assert (call.server, call.address, call.settings.port) == ("uvicorn", "127.0.0.1", 8123)
 
 
 def test_serve_hands_every_setting_to_the_worker_processes(cli: Cli, served: list[Served]) -> None:
@@ -711,4 +716,4 @@ def test_serve_refuses_an_unknown_http_server(cli: Cli) -> None:
     assert "--server" in done.stderr
     done = cli.run("serve", OPENSCOUT_SERVER="gunicorn")
     assert done.returncode == 2
-    assert "OPENSCOUT_SERVER='gunicorn' is not one of granian, uvicorn" in done.stderr
+    assert "OPENSCOUT_SERVER='gunicorn' is not one of uvicorn, granian" in done.stderr

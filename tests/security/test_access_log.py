@@ -21,7 +21,17 @@ from openscout.store.engine import SqlStore
 from tests.conftest import new_account, running_server
 from tests.security.test_keys import secrets_of
 
-FIELDS = ["time", "request_id", "method", "path", "status", "duration_ms", "account_id"]
+FIELDS = [
+    "time",
+    "level",
+    "logger",
+    "request_id",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "account_id",
+]
 
 
 def access_lines(caplog: pytest.LogCaptureFixture, count: int) -> list[dict[str, Any]]:

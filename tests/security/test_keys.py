@@ -169,7 +169,9 @@ def test_no_key_and_no_body_is_ever_logged_and_each_request_is_one_line(
         assert secret not in output
     assert MARKER not in output and QUERY_MARKER not in output
 
-    logged = [json.loads(line) for line in output.splitlines() if line.startswith('{"time"')]
+    # Every line is JSON (one log format): the banner, the server's and the access log's.
+    every = [json.loads(line) for line in output.splitlines()]
+    logged = [line for line in every if line["logger"] == "openscout.access"]
     by_id = {line["request_id"]: line for line in logged}
     assert len(by_id) == len(logged)
     lines = [by_id.pop(request_id) for *_, request_id in sent]
@@ -181,6 +183,8 @@ def test_no_key_and_no_body_is_ever_logged_and_each_request_is_one_line(
     for line, (_method, path, status, _id) in zip(lines, sent, strict=True):
         assert list(line) == [
             "time",
+            "level",
+            "logger",
             "request_id",
             "method",
             "path",

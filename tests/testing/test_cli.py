@@ -143,12 +143,14 @@ def test_the_control_api_is_switched_on_by_its_variable(
     tmp_path: Path, openscout: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     served: list[Settings] = []
-    monkeypatch.setattr(cli, "_run_granian", lambda settings, _address: served.append(settings))
+    for runner in ("_run_uvicorn", "_run_granian"):
+        monkeypatch.setattr(cli, runner, lambda settings, _address: served.append(settings))
     url = f"sqlite:///{tmp_path / 'x.db'}"
     done = openscout("serve", "--port", "8125", "--database-url", url, OPENSCOUT_CONTROL_API="true")
     assert done.returncode == 0, done.stderr
     control = "Control API for tests: http://127.0.0.1:8125/_openscout/ (docs/testing.md)"
-    assert control in done.stdout.splitlines()
+    # Standard output is not a terminal: the banner comes as JSON lines.
+    assert control in [json.loads(line)["message"] for line in done.stdout.splitlines()]
     [settings] = served
     assert settings.control_api
 
@@ -171,13 +173,14 @@ def test_serve_with_the_control_api(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("Database:"):  # printed last, flushed
-            lines.append(process.stdout.readline())
+        # Standard output is a pipe: the banner comes as JSON lines.
+        lines: list[dict[str, str]] = []
+        while not lines or not lines[-1]["message"].startswith("Database:"):  # printed last
+            lines.append(json.loads(process.stdout.readline()))
             assert len(lines) < 10, lines
-        key = lines[2].strip()
+        key = lines[0]["key"]
         control = f"Control API for tests: http://127.0.0.1:{port}/_openscout/ (docs/testing.md)"
-        assert f"{control}\n" in lines
+        assert control in [line["message"] for line in lines]
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + PATIENCE
         while True:

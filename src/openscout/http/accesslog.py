@@ -1,10 +1,10 @@
 """Request ids and the access log: every response carries its request's id in `Correlation-Id`
 (spec §2), and each request can be logged as one line of JSON.
 
-A line holds the time, the request id, method, path (never the query string), status, duration
-in milliseconds and the account id; never a key, a header or a body. It is written after the
-response has gone out, in batches by a thread of its own (`log_to`), so a slow terminal or pipe
-never holds up a request.
+A line holds the time, level and logger of every log line (openscout/logs.py), then the request
+id, method, path (never the query string), status, duration in milliseconds and the account id;
+never a key, a header or a body. It is written after the response has gone out, in batches by a
+thread of its own (`log_to`), so a slow terminal or pipe never holds up a request.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
-import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openscout import logs
 from openscout.contract.v1 import wire
 from openscout.http.auth import principal
 from openscout.http.openapi import OPENAPI_PATH
@@ -97,8 +96,7 @@ def _log(scope: Scope, info: RequestInfo, status: int, duration: float) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
     found = principal(scope)
-    line: dict[str, Any] = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    fields: dict[str, Any] = {
         "request_id": info.request_id,
         "method": scope["method"],
         "path": scope["path"][:_MAX_PATH],
@@ -106,7 +104,7 @@ def _log(scope: Scope, info: RequestInfo, status: int, duration: float) -> None:
         "duration_ms": round(duration, 3),
         "account_id": found.account_id if found else None,
     }
-    message = msgspec.json.encode(line).decode()
+    message = logs.line("info", log.name, fields)
     if _writer is not None:
         # `openscout serve`'s own writer (`log_to`) takes the line as it is: a log record per
         # request cost a busy server a tenth of a GET (docs/performance.md).

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openscout import control
 from openscout.config import Settings
 from openscout.domain.errors import StoreUnavailable
-from openscout.http import accesslog, errors, openapi, ratelimit
+from openscout.http import accesslog, deadline, errors, openapi, ratelimit
 from openscout.http.accesslog import AccessLog, is_api_path
 from openscout.http.auth import Authenticate
 from openscout.http.responses import JsonResponse
@@ -43,9 +43,10 @@ def create_app(
 ) -> ASGIApp:
     """The openscout ASGI app. With `owns_store`, the store is closed when the server stops.
 
-    A request goes through `FixedHeaders` → `AccessLog` (its id) → `Authenticate` (its
-    principal) → the control API's journal → `RateLimits` → the routes; every error, wherever
-    it is raised, is answered through the one table of http/errors.py."""
+    A request goes through `FixedHeaders` → `AccessLog` (its id) → `BodyDeadline` (its body's
+    deadline) → `Authenticate` (its principal) → the control API's journal → `RateLimits` →
+    the routes; every error, wherever it is raised, is answered through the one table of
+    http/errors.py."""
     server_clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
     controls = control.ControlState(server_clock) if settings.control_api else None
@@ -89,6 +90,7 @@ def create_app(
     if controls is not None:  # outside the rate limits: the journal sees their 429s too
         served = control.Journal(served, controls)
     served = Authenticate(served, store, _is_guarded)
+    served = deadline.BodyDeadline(served, settings.body_timeout)
     return FixedHeaders(AccessLog(served, logs=settings.access_log), CORS_HEADERS)
 
 

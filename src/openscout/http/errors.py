@@ -1,9 +1,15 @@
 """The one place where exceptions become error responses (spec §6, §7).
 
-`STATUSES` maps each domain error to its status; the API version of the request supplies the
-body (`ErrorShape`: v1's from `contract.v1.wire`; the control API speaks v1's too). The table is
-registered on the app (`HANDLERS`), and the middlewares that answer before the app (credentials,
-rate limits) answer through `error_response` as well. No domain error carries a status.
+`STATUSES` maps each domain error to its status, `HTTP_STATUSES` each error of the exchange
+itself (`HttpError`: a body that did not arrive in time); the API version of the request supplies
+the body (`ErrorShape`: v1's from `contract.v1.wire`; the control API speaks v1's too). The table
+is registered on the app (`HANDLERS`), and the middlewares that answer before the app
+(credentials, the body deadline, rate limits) answer through `error_response` as well. No domain
+error carries a status.
+
+A client that hangs up before its body is read (Starlette's `ClientDisconnect`) is no error of
+the server's: it is logged at info, without a traceback, and answered `CLIENT_CLOSED_REQUEST`
+(499, nginx's "client closed request"), a status for the access log that no one receives.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -55,6 +61,23 @@ STATUSES: Final[Mapping[type[DomainError], int]] = {
     StoreUnavailable: 503,
 }
 
+
+class HttpError(Exception):
+    """An error of the HTTP exchange itself, not of the domain: how a request arrived."""
+
+
+class BodyTimeout(HttpError):
+    """The request body did not arrive within its deadline (http/deadline.py)."""
+
+
+#: The status of each error of the exchange.
+HTTP_STATUSES: Final[Mapping[type[HttpError], int]] = {
+    BodyTimeout: 408,
+}
+
+#: The access log's status for a request whose client hung up before it was answered.
+CLIENT_CLOSED_REQUEST: Final = 499
+
 #: Seconds a client is told to wait (`Retry-After`) after an outage of the database.
 OUTAGE_RETRY_AFTER: Final = 5
 
@@ -68,6 +91,8 @@ class ErrorShape:
     message: Callable[[int, str], dict[str, Any]]
     server_error: str
     challenge: Mapping[str, str]
+    #: The message of each error of the exchange.
+    exchange: Mapping[type[HttpError], str]
 
 
 V1: Final = ErrorShape(
@@ -75,6 +100,7 @@ V1: Final = ErrorShape(
     message=wire.error_body,
     server_error=wire.SERVER_ERROR,
     challenge={"WWW-Authenticate": wire.WWW_AUTHENTICATE},
+    exchange={BodyTimeout: wire.BODY_TIMEOUT},
 )
 
 
@@ -83,9 +109,9 @@ def shape_of(_scope: Scope) -> ErrorShape:
     return V1
 
 
-def status_of(error: DomainError) -> int:
+def status_of(error: Exception) -> int:
     for kind in type(error).__mro__:
-        status = STATUSES.get(kind)
+        status = STATUSES.get(kind) or HTTP_STATUSES.get(kind)
         if status is not None:
             return status
     return 500
@@ -95,23 +121,48 @@ def error_response(error: Exception, scope: Scope) -> Response:
     """The answer to an error raised while serving `scope`: a domain error's status and its
     API version's body; anything else is logged with its trace and answered as a 500."""
     shape = shape_of(scope)
-    if not isinstance(error, DomainError) or status_of(error) == 500:
+    if isinstance(error, ClientDisconnect):
+        return _hung_up(scope)
+    status = status_of(error)
+    if status == 500:
         log.error("unexpected error", exc_info=error)
         return JsonResponse(shape.message(500, shape.server_error), 500)
-    status = status_of(error)
     if isinstance(error, StoreUnavailable):
         log.warning("database unavailable: %s", error)
     headers: dict[str, str] = {}
     match error:
         case Unauthorized():
             headers.update(shape.challenge)
-        case BodyTooLarge():  # the rest of what was sent is not read
+        case BodyTooLarge() | BodyTimeout():  # the rest of what was sent is not read
             headers["Connection"] = "close"
         case RateLimited(retry_after=seconds):
             headers["Retry-After"] = str(seconds)
         case StoreUnavailable():
             headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    if isinstance(error, HttpError):
+        return JsonResponse(shape.message(status, shape.exchange[type(error)]), status, headers)
+    assert isinstance(error, DomainError)
     return JsonResponse(shape.body(error, status), status, headers)
+
+
+def _hung_up(scope: Scope) -> Response:
+    """The client went away before its body was read: an info line, and nothing to answer."""
+    # Imported here: the access log reads the principal of http/auth.py, which answers its
+    # refusals through this module.
+    from openscout.http.accesslog import request_info
+
+    info = request_info(scope)
+    log.info(
+        "client disconnected before its request body was read",
+        extra={
+            "fields": {
+                "request_id": info.request_id if info else None,
+                "method": scope["method"],
+                "path": scope["path"][:1000],
+            }
+        },
+    )
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 def _error(request: Request, error: Exception) -> Response:
@@ -132,6 +183,8 @@ def _http_exception(request: Request, error: Exception) -> Response:
 #: The app's exception handlers (Starlette's `exception_handlers`): the one table.
 HANDLERS: Final[Mapping[Any, Callable[[Request, Exception], Response]]] = {
     DomainError: _error,
+    HttpError: _error,
+    ClientDisconnect: _error,
     HTTPException: _http_exception,
     Exception: _error,
 }

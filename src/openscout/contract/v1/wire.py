@@ -269,6 +269,7 @@ INVALID: Final = "Input could not be validated"
 UNAUTHORIZED: Final = "Invalid API Key"
 EMAIL_TAKEN: Final = "A customer with this email address already exists"
 TOO_LARGE: Final = "The request is too large"
+BODY_TIMEOUT: Final = "The request body did not arrive in time"
 UNAVAILABLE: Final = "The service is temporarily unavailable"
 SERVER_ERROR: Final = "An unexpected error occurred"
 WWW_AUTHENTICATE: Final = 'Basic realm="Help Scout API"'
