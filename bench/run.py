@@ -16,10 +16,11 @@ the other, nothing else running:
    page 1 filtered by email, search by email (64 connections) and the PUT mix of put.lua (64
    connections on SQLite, 8 on PostgreSQL);
 3. once per backend, after its sizes: the framework ceiling, bench/ceiling_app.py served like
-   openscout (granian with uvloop, the same worker count), under the same GET script; and the
-   same on uvicorn (uvloop, httptools);
+   openscout (uvicorn with uvloop and httptools, the same worker count), under the same GET
+   script; and the same on granian (uvloop);
 4. on SQLite at the smallest size, GET and the PUT mix again with `openscout serve --server
-   uvicorn`: the two HTTP servers side by side, behind the choice of granian as the default.
+   granian`: the two HTTP servers side by side (uvicorn is the default because it takes the
+   raw bytes v1 clients send in query strings; docs/performance.md).
 
 It prints a table (req/s, p50, p99, peak RSS, ratio to the ceiling, non-2xx, targets of issue
 5 met or not) and writes it to build/bench/report.md, the raw figures to build/bench/report.json
@@ -74,7 +75,7 @@ RELOAD_SHARE = 0.10
 MAX_BAD = 0.001
 SCENARIOS = ("get", "list", "search", "put")
 #: HTTP servers compared: `openscout serve`'s default first (--server), then the other one.
-SERVERS = ("granian", "uvicorn")
+SERVERS = ("uvicorn", "granian")
 DEFAULT_SERVER = SERVERS[0]
 #: Scenarios also run on the other server, at the smallest size on SQLite, to compare the two.
 COMPARED = ("get", "put")
@@ -108,7 +109,7 @@ class Row:
     scenario: str
     connections: int = 0
     #: The HTTP server openscout (or the framework ceiling) ran on.
-    server: str = "granian"
+    server: str = SERVERS[0]
     per_second: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None
@@ -567,8 +568,8 @@ def run_wrk(
 
 
 def framework_ceiling(plan: Plan, wrk: str, workers: int, data: Path, server: str) -> Row:
-    """bench/ceiling_app.py under the GET script, on `server` (granian, as `openscout serve`
-    runs by default, or uvicorn), with as many worker processes as openscout ran."""
+    """bench/ceiling_app.py under the GET script, on `server` (uvicorn, as `openscout serve`
+    runs by default, or granian), with as many worker processes as openscout ran."""
     if server == "granian":
         command = [
             *(sys.executable, "-m", "granian", "--interface", "asgi"),
@@ -729,7 +730,7 @@ def render(
         "",
         "conns: wrk connections (threads for the storage ceilings). ÷ framework: req/s over "
         "the framework ceiling's (bench/ceiling_app.py, a trivial JSON GET on the same stack: "
-        "granian, or uvicorn for the rows marked so); "
+        "uvicorn, or granian for the rows marked so); "
         "÷ storage: req/s over the storage ceiling's of the same backend and size "
         "(bench/storage_ceiling.py, the same SQL in-process). peak RSS: the largest VmHWM "
         "among the server's processes so far; in brackets the largest RssAnon (heap) and "
