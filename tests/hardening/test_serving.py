@@ -361,3 +361,17 @@ def test_a_body_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
         assert done.returncode == 2, done
         assert message in done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_port_out_of_range_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "openscout", "serve", "--port", "99999"],
+        env=environment(f"sqlite:///{tmp_path / 'openscout.db'}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        check=False,
+    )
+    assert done.returncode != 0 and done.stdout == "", done
+    assert "99999" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
