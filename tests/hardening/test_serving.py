@@ -1,7 +1,8 @@
 """The serving process as clients and operators meet it, through real `openscout serve`
 processes on loopback ports, spoken to over plain sockets where an HTTP client would tidy the
 request up: raw bytes in query strings, a port already in use, one JSON log format, clients
-that hang up in the middle of a body, and bodies that never finish."""
+that hang up in the middle of a body, and bodies that never finish. The refusals made before
+anything starts (a port in use, bad settings) run the command in this process (`cli.main`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
 
+from openscout import cli
 from openscout.store import schema
 from openscout.store.engine import SqlStore
 from tests.conftest import new_account
@@ -149,6 +151,40 @@ def basic(key: str) -> bytes:
     return b"Basic " + base64.b64encode(f"{key}:X".encode())
 
 
+class Command(Protocol):
+    def __call__(self, *arguments: str, **environ: str) -> tuple[int, str, str]: ...
+
+
+def _never_served(*_: object) -> None:
+    raise AssertionError("the HTTP server was started")
+
+
+@pytest.fixture
+def command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Command:
+    """`openscout ARGUMENTS` in this process (`cli.main`), on a database file in tmp_path, with
+    these `OPENSCOUT_*` variables only and no HTTP server ever started: its exit status,
+    stdout and stderr."""
+
+    def run(*arguments: str, **environ: str) -> tuple[int, str, str]:
+        with monkeypatch.context() as patch:
+            for name in [name for name in os.environ if name.startswith("OPENSCOUT_")]:
+                patch.delenv(name)
+            patch.setenv("OPENSCOUT_DATABASE_URL", f"sqlite:///{tmp_path / 'openscout.db'}")
+            for name, value in environ.items():
+                patch.setenv(name, value)
+            patch.chdir(tmp_path)
+            for runner in ("_run_uvicorn", "_run_granian"):
+                patch.setattr(cli, runner, _never_served)
+            capsys.readouterr()
+            code = cli.main(list(arguments))
+            out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 # -- raw bytes in the query string, on the default server ------------------------------------
 
 
@@ -203,30 +239,26 @@ def test_raw_quotes_and_brackets_in_a_query_string_reach_the_app(tmp_path: Path)
 
 @pytest.mark.parametrize("server_name", SERVERS)
 def test_a_port_in_use_is_one_line_and_exit_1_before_anything_starts(
-    tmp_path: Path, server_name: str
+    command: Command, tmp_path: Path, server_name: str
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'openscout.db'}"
     with socket.socket() as holder:
         # As granian listens: with SO_REUSEPORT, which let a second server share the port.
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "openscout", "serve", "--port", str(port)],
-            env=environment(database_url, OPENSCOUT_SERVER=server_name),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=PATIENCE,
-            check=False,
-        )
-    assert (done.returncode, done.stdout, done.stderr) == (
-        1,
-        "",
-        f"openscout: port {port} is in use\n",
-    )
+        done = command("serve", "--port", str(port), OPENSCOUT_SERVER=server_name)
+    assert done == (1, "", f"openscout: port {port} is in use\n")
     assert not (tmp_path / "openscout.db").exists()  # nothing was started, nothing made
+
+
+def test_a_port_out_of_range_is_one_line_and_exit_2_before_anything_starts(
+    command: Command, tmp_path: Path
+) -> None:
+    # The resolver took 99999 for another port; the port setting's parser refuses it.
+    done = command("serve", "--port", "99999")
+    assert done == (2, "", "openscout: bad setting: --port=99999 is too large (at most 65535)\n")
+    assert not (tmp_path / "openscout.db").exists()
 
 
 # -- one log format --------------------------------------------------------------------------
@@ -265,13 +297,16 @@ def test_every_line_served_to_a_pipe_is_json_with_time_level_and_logger(
 def test_a_client_hanging_up_mid_body_is_an_info_line_not_an_error(
     tmp_path: Path, server_name: str
 ) -> None:
+    auth = basic(key_for(tmp_path))  # credentials are checked before the body is read
     with serving(tmp_path, "--server", server_name) as server:
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as sock:
                 # The server says `100 Continue` once the app asks for the body: the client
                 # goes while the app is reading it, however busy the machine.
                 sock.sendall(
-                    b"POST /v1/customers.json HTTP/1.1\r\nHost: x\r\n"
+                    b"POST /v1/customers.json HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                    + auth
+                    + b"\r\n"
                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n"
                     b"Expect: 100-continue\r\n\r\n"
                 )
@@ -297,10 +332,11 @@ def test_a_client_hanging_up_mid_body_is_an_info_line_not_an_error(
 def test_a_body_that_never_finishes_is_answered_408_and_its_connection_closed(
     tmp_path: Path, server_name: str
 ) -> None:
+    auth = basic(key_for(tmp_path))  # credentials are checked before the body is read
     with serving(tmp_path, "--server", server_name, "--body-timeout", "0.5") as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as sock:
             sock.sendall(
-                b"PUT /v1/customers/1.json HTTP/1.1\r\nHost: x\r\n"
+                b"PUT /v1/customers/1.json HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth + b"\r\n"
                 b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
             )
             received = b""
@@ -345,36 +381,21 @@ def test_a_body_in_time_is_served_and_the_connection_kept(tmp_path: Path) -> Non
             assert "connection" not in created.headers
 
 
-def test_a_body_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'openscout.db'}"
-    for arguments, environ, message in [
-        (["--body-timeout", "0"], {}, "--body-timeout=0.0 is too small"),
+@pytest.mark.parametrize(
+    ("arguments", "environ", "message"),
+    [
+        (["--body-timeout", "0"], {}, "--body-timeout=0 is not above 0"),
+        (["--body-timeout", "inf"], {}, "--body-timeout=inf is not a finite number"),
         ([], {"OPENSCOUT_BODY_TIMEOUT": "soon"}, "OPENSCOUT_BODY_TIMEOUT='soon' is not a number"),
         ([], {"OPENSCOUT_BODY_TIMEOUT": "-1"}, "OPENSCOUT_BODY_TIMEOUT='-1' is not above 0"),
-    ]:
-        done = subprocess.run(
-            [sys.executable, "-m", "openscout", "serve", *arguments],
-            env=environment(database_url, **environ),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=PATIENCE,
-            check=False,
-        )
-        assert done.returncode == 2, done
-        assert message in done.stderr
-        assert len(done.stderr.splitlines()) == 1, done.stderr
-
-
-def test_a_port_out_of_range_is_one_line_before_anything_starts(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "openscout", "serve", "--port", "99999"],
-        env=environment(f"sqlite:///{tmp_path / 'openscout.db'}"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE,
-        check=False,
-    )
-    assert done.returncode != 0 and done.stdout == "", done
-    assert "99999" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+        ([], {"OPENSCOUT_BODY_TIMEOUT": "nan"}, "OPENSCOUT_BODY_TIMEOUT='nan' is not a finite"),
+    ],
+)
+def test_a_body_timeout_must_be_a_positive_number(
+    command: Command, tmp_path: Path, arguments: list[str], environ: dict[str, str], message: str
+) -> None:
+    code, out, err = command("serve", *arguments, **environ)
+    assert (code, out) == (2, ""), err
+    assert err.startswith(f"openscout: bad setting: {message}")
+    assert len(err.splitlines()) == 1, err
+    assert not (tmp_path / "openscout.db").exists()

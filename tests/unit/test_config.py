@@ -69,6 +69,25 @@ def test_the_statement_timeout_is_thirty_seconds_unless_set_and_0_turns_it_off()
     assert Settings().with_options(statement_timeout=7).statement_timeout == 7
 
 
+def test_the_body_timeout_is_thirty_seconds_unless_set_to_a_positive_number() -> None:
+    assert load_settings({}).body_timeout == 30
+    assert load_settings({"OPENSCOUT_BODY_TIMEOUT": "0.5"}).body_timeout == 0.5
+    assert Settings().with_options(body_timeout="2").body_timeout == 2
+    for raw, reason in [
+        ("0", "is not above 0"),
+        ("-1", "is not above 0"),
+        ("soon", "is not a number"),
+        ("nan", "is not a finite number"),
+        ("inf", "is not a finite number"),
+        ("1e400", "is not a finite number"),
+    ]:
+        with pytest.raises(SettingsError, match=f"OPENSCOUT_BODY_TIMEOUT='{raw}' {reason}"):
+            load_settings({"OPENSCOUT_BODY_TIMEOUT": raw})
+    # Handed to the worker processes as it was given.
+    settings = Settings(body_timeout=0.25)
+    assert load_settings(settings.environment()) == settings
+
+
 def test_each_setting_is_declared_once_with_its_option_and_variable() -> None:
     for setting in settings_fields():
         option = option_of(setting)
