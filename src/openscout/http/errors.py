@@ -118,8 +118,9 @@ def status_of(error: Exception) -> int:
 
 
 def error_response(error: Exception, scope: Scope) -> Response:
-    """The answer to an error raised while serving `scope`: a domain error's status and its
-    API version's body; anything else is logged with its trace and answered as a 500."""
+    """The answer to an error raised while serving `scope`: a domain error's or an exchange
+    error's status and its API version's body; a hang-up an info line and 499; anything else is
+    logged with its trace and answered as a 500."""
     shape = shape_of(scope)
     if isinstance(error, ClientDisconnect):
         return _hung_up(scope)
