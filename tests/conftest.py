@@ -86,11 +86,15 @@ def running_server(
     """Serve `store` on a free loopback port in a background thread (`ThreadedServer`).
 
     Rate limits are off unless `rate_limited` (tests send far more than 12 writes in 5 seconds
-    to one account), and so is the access log unless `settings` turn it on."""
+    to one account), and so is the access log unless `settings` turn it on. The settings name
+    the store's database, as `serve`'s do (where rate limits are counted depends on it)."""
     clock = Clock()
     settings = settings or Settings(access_log=False)
+    settings = replace(
+        settings, database_url=store.engine.url.render_as_string(hide_password=False)
+    )
     if not rate_limited:
-        settings = replace(settings, rate_limit=0)
+        settings = replace(settings, rate_limit=0, burst_limit=0)
     served = ThreadedServer(create_app(settings, store, clock=clock))
     try:
         yield Server(served.start(), store, clock)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from openscout import __version__, logs, service
 from openscout.config import (
+    DEFAULT_DATABASE_URL,
     Settings,
     SettingsError,
     flag,
@@ -170,9 +171,8 @@ def _add_settings(command: argparse.ArgumentParser, *, everywhere: bool) -> None
             default = "on" if default else "off"
         help = f"{option.help} (env {variable(setting)}; default {default})"
         if setting.type == "bool":
-            command.add_argument(
-                flag(setting), action=argparse.BooleanOptionalAction, default=None, help=help
-            )
+            action = argparse.BooleanOptionalAction if option.negatable else "store_true"
+            command.add_argument(flag(setting), action=action, default=None, help=help)
         else:
             metavar = option.metavar or setting.name.upper()
             command.add_argument(flag(setting), metavar=metavar, help=help)
@@ -246,7 +246,8 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     # On a terminal the banner is text; otherwise it is JSON lines, as every log line is.
     as_json = not sys.stdout.isatty()
     with _opened(settings, create=True, as_json=as_json) as store:
-        if not service.has_live_keys(store):
+        live_keys = service.count_live_keys(store)
+        if not live_keys:
             key = service.create_key(store, DEFAULT_ACCOUNT, "created on first start", _now())
             logs.announce(
                 f"No API key existed, so one was created for account {DEFAULT_ACCOUNT!r}. "
@@ -262,6 +263,14 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     ]
     if settings.control_api:
         banner.append(f"Control API for tests: {url}/_openscout/ (docs/testing.md)")
+    if live_keys:  # a key is shown only when it is made: say how to get one
+        where = ""
+        if settings.database_url != DEFAULT_DATABASE_URL:
+            where = f" --database-url {safe_url(settings.database_url)}"
+        banner.append(
+            f"API keys: {live_keys} live (`openscout keys list{where}`); "
+            f"`openscout keys create{where}` makes a new one."
+        )
     banner.append(f"Database: {safe_url(settings.database_url)}; press Ctrl+C to stop.")
     for line in banner:
         logs.announce(line, sys.stdout, as_json=as_json)

@@ -29,6 +29,9 @@ DATABASE_URLS = "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
 _DATABASE_SCHEMES = frozenset(
     {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
 )
+#: Help Scout's own limits (spec §4): 200 requests a minute and 12 writes per 5 seconds per
+#: account; what `--helpscout-limits` (`OPENSCOUT_HELPSCOUT_LIMITS`) stands for.
+HELPSCOUT_LIMITS: Mapping[str, int] = {"rate_limit": 200, "burst_limit": 12}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -146,6 +149,8 @@ class Option:
     default_text: str | None = None
     #: An option of every command (not only `serve`).
     everywhere: bool = False
+    #: A true-or-false setting that has a `--no-<name>` option as well as `--<name>`.
+    negatable: bool = True
 
 
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = text, **more: Any) -> Any:
@@ -189,13 +194,23 @@ class Settings:
     log_level: str = _setting(
         "info", "debug, info, warning or error", one_of(*LOG_LEVELS), metavar="LEVEL"
     )
-    #: Requests per minute per account, Help Scout's 200 (spec §4); 0 turns rate limits off.
+    #: Requests per minute per account (Help Scout's: 200, spec §4); 0, the default: no limit.
     rate_limit: int = _setting(
-        200, "requests per minute per account, 0 for no rate limits", whole_number(0), metavar="N"
+        0, "requests per minute per account (0: no limit)", whole_number(0), metavar="N"
     )
-    #: Writes (POST, PUT, DELETE) per 5 seconds per account, Help Scout's 12; 0: no burst limit.
+    #: Writes (POST, PUT, DELETE) per 5 seconds per account (Help Scout's: 12); 0: no limit.
     burst_limit: int = _setting(
-        12, "writes per 5 seconds per account, 0 for none", whole_number(0), metavar="N"
+        0, "writes per 5 seconds per account (0: no limit)", whole_number(0), metavar="N"
+    )
+    #: Help Scout's limits, a shorthand for `rate_limit` 200 and `burst_limit` 12
+    #: (`HELPSCOUT_LIMITS`): `load_settings` and `with_options` read it as those two numbers, so
+    #: settings they make have it off. Given with either number in the same place (the
+    #: environment, or the command line), it is a bad setting.
+    helpscout_limits: bool = _setting(
+        False,
+        "Help Scout's limits: --rate-limit 200 --burst-limit 12",
+        true_or_false,
+        negatable=False,
     )
     #: Keep the rate-limit counters in this Redis instead of the database.
     redis_url: str | None = _setting(
@@ -223,6 +238,11 @@ class Settings:
         default_text="30",
     )
 
+    @property
+    def rate_limited(self) -> bool:
+        """Whether requests are counted: a limit per minute, per burst, or both."""
+        return bool(self.rate_limit or self.burst_limit)
+
     def worker_count(self) -> int:
         """The server processes to run: `workers`, or the default for the database."""
         if self.workers is not None:
@@ -244,6 +264,10 @@ class Settings:
                 values[setting.name] = _parse(setting, given)
             except ValueError as error:
                 problems.append(f"{flag(setting)}={given} {error}")
+        if _expand_helpscout_limits(values):
+            problems.append(
+                "--helpscout-limits means --rate-limit 200 --burst-limit 12: give one or the other"
+            )
         if problems:
             raise SettingsError("; ".join(problems))
         return replace(self, **values)
@@ -285,6 +309,19 @@ def _parse(setting: Field[Any], value: Any) -> Any:
     return option_of(setting).parse(str(value))
 
 
+def _expand_helpscout_limits(values: dict[str, Any]) -> bool:
+    """`helpscout_limits` among `values` (settings given in one place) replaced by the numbers
+    it stands for, when true; True, with nothing replaced, when `values` give either number as
+    well: which to keep cannot be told."""
+    if not values.get("helpscout_limits"):
+        return False
+    if HELPSCOUT_LIMITS.keys() & values.keys():
+        return True
+    del values["helpscout_limits"]
+    values.update(HELPSCOUT_LIMITS)
+    return False
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `OPENSCOUT_<NAME>` variables; every bad value is reported at once."""
     environ = os.environ if environ is None else environ
@@ -298,6 +335,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[setting.name] = _parse(setting, raw)
         except ValueError as error:
             problems.append(f"{variable(setting)}={raw!r} {error}")
+    if _expand_helpscout_limits(values):
+        problems.append(
+            "OPENSCOUT_HELPSCOUT_LIMITS means a rate limit of 200 and a burst limit of 12: "
+            "set it or OPENSCOUT_RATE_LIMIT and OPENSCOUT_BURST_LIMIT, not both"
+        )
     if problems:
         raise SettingsError("; ".join(problems))
     return Settings(**values)

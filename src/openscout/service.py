@@ -154,9 +154,9 @@ def revoke_key(store: Store, key_id: int, now: datetime) -> bool:
         return transaction.revoke_key(key_id, now)
 
 
-def has_live_keys(store: Store) -> bool:
+def count_live_keys(store: Store) -> int:
     with store.reading() as transaction:
-        return transaction.count_live_keys() > 0
+        return transaction.count_live_keys()
 
 
 def ensure_account(store: Store, name: str, now: datetime) -> int:

@@ -42,9 +42,12 @@ class ServeProcess:
         pool_size: int = 4,
         port: int | None = None,
         options: Sequence[str] = (),
+        plain: bool = False,
     ) -> None:
         self.database_url = database_url
         self.options = tuple(options)  # more `serve` options, after (so over) the defaults
+        #: Only the database URL and the port (and `options`): the defaults a user gets.
+        self.plain = plain
         self.log = log
         self.workers = workers
         self.pool_size = pool_size
@@ -59,8 +62,6 @@ class ServeProcess:
         """Start the process; does not wait for it (see `wait_ready`)."""
         environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCOUT_")}
         environment["PYTHONUNBUFFERED"] = "1"
-        # Rate limits are counted (in the database, by every request) but never reached.
-        environment["OPENSCOUT_RATE_LIMIT"] = environment["OPENSCOUT_BURST_LIMIT"] = "1000000"
         command = [
             sys.executable,
             "-m",
@@ -68,25 +69,14 @@ class ServeProcess:
             "serve",
             "--database-url",
             self.database_url,
-            "--host",
-            "127.0.0.1",
             "--port",
             str(self.port),
-            "--workers",
-            str(self.workers),
-            "--pool-size",
-            str(self.pool_size),
-            "--log-level",
-            "warning",
-            # Bursts of writes from one account: Help Scout's limits would refuse most of them.
-            "--rate-limit",
-            "0",
-            "--no-access-log",
-            *self.options,
         ]
+        if not self.plain:
+            command += self._tuned()
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                command,
+                [*command, *self.options],
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -94,6 +84,26 @@ class ServeProcess:
                 start_new_session=True,
             )
         return self
+
+    def _tuned(self) -> list[str]:
+        """The options of the process tests: a known number of workers and connections, no
+        limits, quiet."""
+        return [
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            str(self.workers),
+            "--pool-size",
+            str(self.pool_size),
+            "--log-level",
+            "warning",
+            # Bursts of writes from one account: rate limits would refuse most of them.
+            "--rate-limit",
+            "0",
+            "--burst-limit",
+            "0",
+            "--no-access-log",
+        ]
 
     def wait_ready(self) -> ServeProcess:
         """Wait until `/healthz` answers 200 (bounded); fail with the log if it never does."""

@@ -34,7 +34,7 @@ def redis_url() -> str:
     return url
 
 
-#: Help Scout's limits (spec §4), as `serve` has them by default.
+#: Help Scout's limits (spec §4), as `serve --helpscout-limits` has them.
 HELP_SCOUT = Settings(rate_limit=200, burst_limit=12, access_log=False)
 
 

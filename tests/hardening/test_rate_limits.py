@@ -1,6 +1,7 @@
-"""Help Scout's rate limits (spec §4): 200 requests a minute per account, 12 writes per 5
-seconds, `X-RateLimit-*` on every answer to a live key, 429 with `Retry-After` past a limit;
-counted in the database, or in Redis, so that every process of a server counts together."""
+"""Help Scout's rate limits (spec §4), off unless asked for: 200 requests a minute per account,
+12 writes per 5 seconds, `X-RateLimit-*` on every answer to a live key, 429 with `Retry-After`
+past a limit; counted in memory by one process on SQLite, else in the database or in Redis, so
+that every process of a server counts together; requests without a live key counted by address."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import pytest
 from openscout import keys
 from openscout.cli import main
 from openscout.config import Settings, SettingsError, load_settings
-from openscout.http.ratelimit import RedisCounters
+from openscout.http.ratelimit import MemoryCounters, RedisCounters
+from openscout.store.base import Hit
 from openscout.store.engine import SqlStore
-from tests.concurrency.processes import Call, burst, serving
+from tests.concurrency.processes import Call, ServeProcess, burst, serving
 from tests.conftest import (
     BACKENDS,
     Account,
@@ -189,7 +191,7 @@ def test_the_headers_count_down_on_every_answer_to_a_live_key(
 # -- who is counted
 
 
-def test_requests_without_a_live_key_are_not_counted_and_carry_no_headers(
+def test_requests_without_a_live_key_carry_no_headers_and_use_no_accounts_budget(
     limited: Server, limited_clock: None
 ) -> None:
     account = new_account(limited.store)
@@ -220,6 +222,65 @@ def test_requests_without_a_live_key_are_not_counted_and_carry_no_headers(
         assert limits(http.get("/v1/customers.json")) == headers(198, 12)
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "processes"])
+def test_requests_without_a_live_key_are_limited_by_the_address_they_come_from(
+    store: SqlStore, workers: int
+) -> None:
+    """Trying keys is no way around the limits: requests without a live key count against the
+    per-minute limit by address (in the process's memory, however an account's are counted),
+    without `X-RateLimit-*` headers, since they have no account."""
+    account = new_account(store)
+    settings = replace(HELP_SCOUT, rate_limit=5, burst_limit=0, workers=workers)
+    strangers = [
+        {},
+        {"Authorization": "Basic " + "bm90LWEta2V5Og=="},  # "not-a-key:"
+        {"Authorization": "Basic !!!"},  # not base64
+        {"Authorization": b"Basic \xc3\xa9"},  # not ASCII
+        {"Authorization": "Bearer " + account.key},  # not Basic
+    ]
+    with running_server(store, settings, rate_limited=True) as server:
+        server.clock.freeze(MOMENT)
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            for headers_sent in strangers:
+                response = http.get("/v1/customers.json", headers=headers_sent)
+                assert_error(response, 401, "Invalid API Key")
+                assert limits(response) == {}
+            for key in ("another-key", keys.generate_key()):
+                refused = http.get("/v1/customers/1.json", auth=(key, "X"))
+                assert_limited(refused, retry_after=49)
+                assert limits(refused) == {}
+            refused = http.post("/v1/customers.json", json={"firstName": "A"})
+            assert_limited(refused, retry_after=49)
+        # A live key has its account's budget, from the same address...
+        with client_of(server, account) as http:
+            response = http.get("/v1/customers.json")
+            assert response.status_code == 200
+            assert limits(response) == headers(4, None, limit=5)
+        # ...and another address has a budget of its own.
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=server.url, timeout=10, transport=elsewhere) as http:
+            assert_error(http.get("/v1/customers.json"), 401, "Invalid API Key")
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            server.clock.advance(48.5)  # the next minute
+            assert_error(http.get("/v1/customers.json"), 401, "Invalid API Key")
+
+
+@pytest.mark.parametrize("rate_limited", [False, True], ids=["no-limits", "limits"])
+@pytest.mark.parametrize("value", [b"Basic \xc3\xa9", b"Basic \xff\xfe", b"\xc3\xa9 abc"])
+def test_an_authorization_header_that_is_not_ascii_is_a_401(
+    store: SqlStore, rate_limited: bool, value: bytes
+) -> None:
+    """Not a 500: a header that cannot be read carries no key."""
+    with (
+        running_server(store, HELP_SCOUT, rate_limited=rate_limited) as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
+        for path in ("/v1/customers.json", "/v1/customers/1.json"):
+            response = http.get(path, headers={"Authorization": value})
+            assert_error(response, 401, "Invalid API Key")
+            assert response.json() == {"code": 401, "error": "Invalid API Key"}
+
+
 def test_every_key_of_an_account_shares_its_budget_and_accounts_do_not(
     limited: Server, limited_clock: None
 ) -> None:
@@ -244,10 +305,12 @@ def test_every_key_of_an_account_shares_its_budget_and_accounts_do_not(
         assert limits(response) == headers(199, 12)
 
 
-def test_concurrent_requests_are_counted_exactly(store: SqlStore) -> None:
-    """One atomic upsert per request: of 60 requests at once, exactly 40 pass a limit of 40."""
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "processes"])
+def test_concurrent_requests_are_counted_exactly(store: SqlStore, workers: int) -> None:
+    """Counted in memory (one process on SQLite) or by one atomic upsert per request (several,
+    or PostgreSQL): of 60 requests at once, exactly 40 pass a limit of 40."""
     account = new_account(store)
-    settings = replace(HELP_SCOUT, rate_limit=40)
+    settings = replace(HELP_SCOUT, rate_limit=40, workers=workers)
     with running_server(store, settings, rate_limited=True) as server:
         server.clock.freeze(MOMENT)
         calls = [Call(server.url, "GET", "/v1/customers.json")] * 60
@@ -276,6 +339,32 @@ def test_the_limits_are_configurable(store: SqlStore) -> None:
         assert_limited(http.get("/v1/customers.json"), retry_after=49)
 
 
+def test_a_burst_limit_alone_counts_writes_only(store: SqlStore) -> None:
+    account = new_account(store)
+    settings = replace(HELP_SCOUT, rate_limit=0, burst_limit=2)
+    burst_only = {
+        "x-ratelimit-interval-burst": "5",
+        "x-ratelimit-limit-burst": "2",
+    }
+    with (
+        running_server(store, settings, rate_limited=True) as server,
+        client_of(server, account) as http,
+    ):
+        server.clock.freeze(MOMENT)
+        for _ in range(3):  # GETs are not limited, and show the burst left
+            response = http.get("/v1/customers.json")
+            assert response.status_code == 200
+            assert limits(response) == burst_only | {"x-ratelimit-remaining-burst": "2"}
+        for left in (1, 0):
+            response = http.post("/v1/customers.json", json={"firstName": "A", "lastName": "B"})
+            assert_empty(response, 201)
+            assert limits(response) == burst_only | {"x-ratelimit-remaining-burst": str(left)}
+        refused = http.post("/v1/customers.json", json={"firstName": "A", "lastName": "B"})
+        assert_limited(refused, retry_after=4)
+        assert limits(refused) == burst_only | {"x-ratelimit-remaining-burst": "0"}
+        assert customer_count(store, account.key) == 2
+
+
 def test_a_rate_limit_of_0_turns_them_off(client: httpx.Client) -> None:
     """The shared test server runs with `rate_limit=0`: no headers, no limit."""
     for _ in range(15):
@@ -285,7 +374,7 @@ def test_a_rate_limit_of_0_turns_them_off(client: httpx.Client) -> None:
 
 
 def test_settings_read_the_limits_from_the_environment() -> None:
-    assert Settings().rate_limit == 200 and Settings().burst_limit == 12
+    assert Settings().rate_limit == 0 and Settings().burst_limit == 0  # off unless asked for
     loaded = load_settings(
         {
             "OPENSCOUT_RATE_LIMIT": "0",
@@ -305,6 +394,69 @@ def test_settings_read_the_limits_from_the_environment() -> None:
     assert str(refused.value) == (
         "OPENSCOUT_RATE_LIMIT='-1' is too small; OPENSCOUT_ACCESS_LOG='maybe' is not true or false"
     )
+
+
+def test_helpscout_limits_mean_200_a_minute_and_12_writes_per_5_seconds() -> None:
+    for value in ("1", "true", "yes"):
+        loaded = load_settings({"OPENSCOUT_HELPSCOUT_LIMITS": value})
+        assert (loaded.rate_limit, loaded.burst_limit) == (200, 12)
+    loaded = load_settings({"OPENSCOUT_HELPSCOUT_LIMITS": "0", "OPENSCOUT_RATE_LIMIT": "7"})
+    assert (loaded.rate_limit, loaded.burst_limit) == (7, 0)
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"OPENSCOUT_HELPSCOUT_LIMITS": "1", "OPENSCOUT_BURST_LIMIT": "3"})
+    assert "OPENSCOUT_HELPSCOUT_LIMITS means a rate limit of 200 and a burst limit of 12" in str(
+        refused.value
+    )
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"OPENSCOUT_HELPSCOUT_LIMITS": "maybe"})
+    assert str(refused.value) == "OPENSCOUT_HELPSCOUT_LIMITS='maybe' is not true or false"
+
+
+@pytest.mark.parametrize("option", ["--rate-limit", "--burst-limit"])
+def test_helpscout_limits_with_a_limit_of_its_own_is_a_usage_error(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--helpscout-limits", option, "5"]) == 2
+    assert capsys.readouterr().err == (
+        "openscout: bad setting: --helpscout-limits means --rate-limit 200 --burst-limit 12: "
+        "give one or the other\n"
+    )
+
+
+def test_serve_has_no_limits_unless_asked_and_counts_in_memory_with_helpscout_limits(
+    tmp_path: Path,
+) -> None:
+    """A real `openscout serve` on SQLite: no headers by default; Help Scout's numbers with
+    `--helpscout-limits` (`OPENSCOUT_HELPSCOUT_LIMITS`), counted in the memory of its one
+    process: no `rate_limits` row is written."""
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    store = migrated_store(url)
+    try:
+        account = new_account(store)
+        body = {"firstName": "A", "lastName": "B"}
+        for options in ([], ["--helpscout-limits"]):
+            server = ServeProcess(url, tmp_path / "serve.log", plain=True, options=options)
+            try:
+                server.start().wait_ready()
+                with httpx.Client(base_url=server.url, auth=(account.key, "X")) as http:
+                    got = http.get("/v1/customers.json")
+                    created = http.post("/v1/customers.json", json=body)
+            finally:
+                server.stop()
+            assert (got.status_code, created.status_code) == (200, 201)
+            if not options:
+                assert limits(got) == limits(created) == {}
+                continue
+            assert limits(got) == headers(199, 12)  # the account's first request
+            left = limits(created)
+            # Its second: 198 left, or 199 if a minute began in between.
+            assert left.pop("x-ratelimit-remaining-minute") in ("198", "199")
+            assert left == {k: v for k, v in headers(198, 11).items() if "remaining-m" not in k}
+        with store.reading() as transaction:
+            rows = transaction.connection.exec_driver_sql("SELECT count(*) FROM rate_limits")
+            assert rows.scalar_one() == 0
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(
@@ -432,13 +584,15 @@ def test_servers_on_one_database_count_together(
     options = ["--rate-limit", "6", "--burst-limit", "0"]
     if counted_in == "redis":
         options += ["--redis-url", redis_url()]
+    # One worker on SQLite counts in its own memory; two count in the database.
+    workers = 2 if backend == "sqlite" and counted_in == "database" else 1
     with fresh_database(backend, tmp_path) as url:
         store = migrated_store(url)
         try:
             accounts = [new_account(store) for _ in range(3)]
         finally:
             store.close()
-        with serving(url, tmp_path, 2, options=options) as servers:
+        with serving(url, tmp_path, 2, workers=workers, options=options) as servers:
             answers = _counted_by_turns([s.url for s in servers], accounts, limit=6)
     assert [answer.status_code for answer in answers] == [200] * 6 + [429, 429]
     left = [answer.headers["x-ratelimit-remaining-minute"] for answer in answers]
@@ -450,14 +604,15 @@ def test_servers_on_one_database_count_together(
 def test_a_counter_that_fails_unexpectedly_is_a_500_in_v1s_shape(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The limits run outside the app's own error handler: they answer for themselves."""
+    """The limits run outside the app's own error handler: they answer for themselves. (The
+    counts are in the database: two workers.)"""
     store = migrated_store(f"sqlite:///{tmp_path / 'broken.db'}")
     try:
         account = new_account(store)
         with store.writing() as transaction:
             transaction.connection.exec_driver_sql("DROP TABLE rate_limits")
         with (
-            running_server(store, HELP_SCOUT, rate_limited=True) as server,
+            running_server(store, replace(HELP_SCOUT, workers=2), rate_limited=True) as server,
             client_of(server, account) as http,
         ):
             for _ in range(2):  # and the server goes on answering
@@ -472,3 +627,36 @@ def test_a_counter_that_fails_unexpectedly_is_a_500_in_v1s_shape(
     logged = "\n".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
     assert "unexpected error" in logged
     assert account.key not in logged and keys.hash_key(account.key) not in logged
+
+
+# -- counting in memory
+
+
+def test_memory_counts_are_kept_per_key_and_period_for_two_windows_at_most() -> None:
+    counters = MemoryCounters()
+    assert counters.count(1, [Hit("minute", 60), Hit("burst", 60)]) == {"minute": 1, "burst": 1}
+    assert counters.count(1, [Hit("minute", 60), Hit("burst", 60, 0)]) == {"minute": 2, "burst": 1}
+    assert counters.count(2, [Hit("minute", 60)]) == {"minute": 1}
+    # A later window starts a new count; a hit of an earlier one adds to the key's current one.
+    assert counters.count(1, [Hit("minute", 120)]) == {"minute": 1}
+    assert counters.count(1, [Hit("minute", 60)]) == {"minute": 2}
+    assert counters.count(2, [Hit("minute", 60)]) == {"minute": 2}
+    assert counters.periods["minute"] == (120, {1: (120, 2), 2: (60, 2)})
+    # Once the newest window moves on, the counts of windows before the last are dropped.
+    assert counters.count(3, [Hit("minute", 180)]) == {"minute": 1}
+    assert counters.periods["minute"] == (180, {1: (120, 2), 3: (180, 1)})
+    assert counters.periods["burst"] == (60, {1: (60, 1)})
+
+
+def test_memory_counts_of_addresses_are_bounded() -> None:
+    """Past `max_keys` keys, new keys share one count: a flood of addresses cannot fill the
+    memory, and is limited together."""
+    counters = MemoryCounters(max_keys=3)
+    for address in ("a", "b", "c"):
+        assert counters.count(address, [Hit("minute", 0)]) == {"minute": 1}
+    assert counters.count("d", [Hit("minute", 0)]) == {"minute": 1}
+    assert counters.count("e", [Hit("minute", 0)]) == {"minute": 2}
+    assert counters.count("a", [Hit("minute", 0)]) == {"minute": 2}
+    assert len(counters.periods["minute"][1]) == 4
+    assert counters.count("e", [Hit("minute", 120)]) == {"minute": 1}  # two windows later
+    assert list(counters.periods["minute"][1]) == ["e"]

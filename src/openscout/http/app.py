@@ -52,7 +52,7 @@ def create_app(
     controls = control.ControlState(server_clock) if settings.control_api else None
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
     v1 = V1(store, account_clock, public_url=settings.public_url)
-    counters = ratelimit.counters(settings, store) if settings.rate_limit else None
+    counters = ratelimit.counters(settings, store) if settings.rate_limited else None
 
     async def healthz(_request: Request) -> Response:
         try:

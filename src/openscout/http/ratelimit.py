@@ -1,21 +1,27 @@
-"""Help Scout's rate limits (spec §4): requests per minute per account, and a burst limit on
-writes, counted where every process of the server sees the same counts.
+"""Help Scout's rate limits (spec §4), when they are asked for (`--rate-limit`, `--burst-limit`,
+`--helpscout-limits`; off by default): requests per minute per account, and writes per 5 seconds.
 
-Each API request with a live key is counted before it reaches its endpoint, in fixed windows
-(a minute, and 5 seconds for the burst) that start on the clock's whole minute and every fifth
-second. Over a limit, the answer is 429 with `Retry-After`; every answer to a counted request
-carries the `X-RateLimit-*` headers. A request without a live key (no principal: http/auth.py)
-is not counted: it cannot be told apart from another account's, and the endpoint answers it 401.
+Each API request is counted before it reaches its endpoint, in fixed windows (a minute, and 5
+seconds for the burst) that start on the clock's whole minute and every fifth second. Over a
+limit, the answer is 429 with `Retry-After`; every answer to a request with a live key (a
+principal: http/auth.py) carries its account's `X-RateLimit-*` headers.
 
-The counters live in the database (one upsert per request, `rate_limits`), or in Redis with
-`--redis-url`: keys per account, period and window, INCRBY and EXPIRE in one transaction.
+A request without a live key (none, an unreadable one, an unknown or a revoked one) is counted
+too, against the same limits, by the address it came from, in the memory of the process that
+serves it: trying keys is no way around the limits. It has no account, so its answers (401, or
+429 past a limit) carry no `X-RateLimit-*` headers.
+
+An account's counts are kept where every process that serves the database sees them (`counters`):
+in the process's own memory when it is the only one (one worker on SQLite), otherwise in the
+database (one upsert per request, `rate_limits`), or in Redis with `--redis-url` (keys per
+account, period and window, INCRBY and EXPIRE in one transaction).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -38,23 +44,77 @@ _SECONDS = {MINUTE: wire.MINUTE_SECONDS, BURST: wire.BURST_SECONDS}
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Requests per minute per account; writes per burst window (0: no burst limit)."""
+    """Requests per minute per account; writes per burst window. 0: no such limit."""
 
     per_minute: int
     burst: int
 
 
+#: How many addresses the counts of requests without a live key hold per window; past it, the
+#: requests of new addresses share one count (memory stays bounded whatever the addresses).
+MAX_ADDRESSES = 100_000
+#: The count that the requests of addresses past `MAX_ADDRESSES` share.
+_OTHER_ADDRESSES = "other addresses"
+
+
 class Counters(Protocol):
-    """Where the counts are kept."""
+    """Where an account's counts are kept."""
+
+    #: True when `count` keeps the counts in this process's memory: it never waits, and is
+    #: called on the event loop. Otherwise it is a call of the store's (`store.run`).
+    in_memory: bool
 
     def count(self, account_id: int, hits: Sequence[Hit]) -> dict[str, int]:
-        """The account's counts after these hits."""
+        """The account's counts (per period) after these hits."""
 
     def close(self) -> None: ...
 
 
+class MemoryCounters:
+    """Counts in this process's memory, for any kind of key (an account id, an address), as the
+    database keeps them: per key and period, the count of one window. A hit of a later window
+    starts a new count; one of an earlier window (a request that read the clock before it
+    turned) adds to the current one. When a period's newest window moves on, the counts of
+    the windows before the last are dropped: memory holds the keys of two windows at most.
+
+    Runs on the event loop, between two awaits: nothing else changes the counts meanwhile."""
+
+    in_memory = True
+
+    def __init__(self, max_keys: int | None = None) -> None:
+        #: Keys per period; past it, new keys share one count. None: no bound (accounts, which
+        #: are as many as the database holds).
+        self.max_keys = max_keys
+        #: Per period: the newest window's start, and each key's window start and count.
+        self.periods: dict[str, tuple[int, dict[Hashable, tuple[int, int]]]] = {}
+
+    def count(self, key: Hashable, hits: Sequence[Hit]) -> dict[str, int]:
+        counts = {}
+        for hit in hits:
+            newest, by_key = self.periods.get(hit.period, (hit.start, {}))
+            if hit.start > newest:
+                oldest = hit.start - _SECONDS[hit.period]
+                by_key = {k: entry for k, entry in by_key.items() if entry[0] >= oldest}
+                newest = hit.start
+            self.periods[hit.period] = (newest, by_key)
+            counted = key
+            if self.max_keys is not None and key not in by_key and len(by_key) >= self.max_keys:
+                counted = _OTHER_ADDRESSES
+            start, used = by_key.get(counted, (hit.start, 0))
+            if hit.start > start:
+                start, used = hit.start, 0
+            by_key[counted] = (start, used + hit.weight)
+            counts[hit.period] = used + hit.weight
+        return counts
+
+    def close(self) -> None:
+        self.periods.clear()
+
+
 class DatabaseCounters:
-    """Counts in the `rate_limits` table, one transaction per request."""
+    """Counts in the `rate_limits` table: one upsert per request, in a transaction of its own."""
+
+    in_memory = False
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -70,6 +130,8 @@ class DatabaseCounters:
 class RedisCounters:
     """Counts in Redis. Keys are named for the database (its URL without the password), so
     that servers on one database share counts and servers on two never mix their accounts."""
+
+    in_memory = False
 
     def __init__(self, redis_url: str, database_url: str) -> None:
         import redis
@@ -112,41 +174,57 @@ class RateLimits:
         self.limits = limits
         self.clock = clock
         self.store = store
+        #: The counts of requests without a live key, by address: in this process.
+        self.strangers = MemoryCounters(max_keys=MAX_ADDRESSES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        found = principal(scope)
-        if found is None:  # not a live key: the endpoint says 401
-            await self.app(scope, receive, send)
-            return
         now = self.clock().timestamp()
         is_write = scope["method"] in wire.WRITE_METHODS
-        hits = [Hit(MINUTE, _window(now, MINUTE))]
+        hits = []
+        if self.limits.per_minute:
+            hits.append(Hit(MINUTE, _window(now, MINUTE)))
         if self.limits.burst:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
+        found = principal(scope)
         try:
-            counts = await self.store.run(self.counters.count, found.account_id, hits)
+            if found is None:  # counted by address; the endpoint says 401
+                counts = self.strangers.count(_address(scope), hits)
+            elif self.counters.in_memory:  # not a store call: at once, on the event loop
+                counts = self.counters.count(found.account_id, hits)
+            else:
+                counts = await self.store.run(self.counters.count, found.account_id, hits)
         except Exception as error:  # answered before the app: through the app's one table
             await error_response(error, scope)(scope, receive, send)
             return
-        used_minute, used_burst = counts[MINUTE], counts.get(BURST, 0)
-        headers = wire.rate_limit_headers(
-            self.limits.per_minute, used_minute, self.limits.burst or None, used_burst
-        )
+        headers: dict[str, str] = {}
+        if found is not None:
+            headers = wire.rate_limit_headers(
+                self.limits.per_minute or None,
+                counts.get(MINUTE, 0),
+                self.limits.burst or None,
+                counts.get(BURST, 0),
+            )
         waits = []
-        if used_minute > self.limits.per_minute:
+        if self.limits.per_minute and counts[MINUTE] > self.limits.per_minute:
             waits.append(_retry_after(now, MINUTE))
-        if is_write and self.limits.burst and used_burst > self.limits.burst:
+        if is_write and self.limits.burst and counts[BURST] > self.limits.burst:
             waits.append(_retry_after(now, BURST))
         if waits:
             refusal = error_response(RateLimited(max(waits)), scope)
             refusal.headers.update(headers)
             await refusal(scope, receive, send)
             return
-        await self.app(scope, receive, _adding(send, headers))
+        await self.app(scope, receive, _adding(send, headers) if headers else send)
+
+
+def _address(scope: Scope) -> str:
+    """The address a request came from (the proxy's, behind one: all its clients share it)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _window(now: float, period: str) -> int:
@@ -172,7 +250,12 @@ def _adding(send: Send, headers: dict[str, str]) -> Send:
 
 
 def counters(settings: Settings, store: Store) -> Counters:
-    """The counters the settings ask for: Redis with a `redis_url`, else the database."""
+    """Where an account's counts are kept: in Redis with a `redis_url`; in the process's memory
+    when one process serves a SQLite database; else in the database, where every process
+    serving it counts together (several workers, or servers on several machines sharing one
+    PostgreSQL: docs/deploy.md)."""
     if settings.redis_url:
         return RedisCounters(settings.redis_url, settings.database_url)
+    if settings.worker_count() == 1 and settings.database_url.startswith("sqlite"):
+        return MemoryCounters()
     return DatabaseCounters(store)

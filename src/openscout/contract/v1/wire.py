@@ -343,15 +343,15 @@ CORRELATION_ID: Final = "Correlation-Id"
 
 
 def rate_limit_headers(
-    minute_limit: int, minute_used: int, burst_limit: int | None, burst_used: int
+    minute_limit: int | None, minute_used: int, burst_limit: int | None, burst_used: int
 ) -> dict[str, str]:
-    """`X-RateLimit-*` as Help Scout sent them on every response (§4); without the burst
-    headers when there is no burst limit."""
-    headers = {
-        "X-RateLimit-Interval-Minute": str(MINUTE_SECONDS),
-        "X-RateLimit-Limit-Minute": str(minute_limit),
-        "X-RateLimit-Remaining-Minute": str(max(minute_limit - minute_used, 0)),
-    }
+    """`X-RateLimit-*` as Help Scout sent them on every response (§4), for the limits that are
+    on: the minute's, the burst's, or both (Help Scout had both)."""
+    headers = {}
+    if minute_limit:
+        headers["X-RateLimit-Interval-Minute"] = str(MINUTE_SECONDS)
+        headers["X-RateLimit-Limit-Minute"] = str(minute_limit)
+        headers["X-RateLimit-Remaining-Minute"] = str(max(minute_limit - minute_used, 0))
     if burst_limit:
         headers["X-RateLimit-Interval-Burst"] = str(BURST_SECONDS)
         headers["X-RateLimit-Limit-Burst"] = str(burst_limit)
