@@ -678,6 +678,34 @@ def test_openscout_alone_means_serve(cli: Cli, served: list[Served]) -> None:
     assert (call.server, call.address, call.settings.port) == ("uvicorn", "127.0.0.1", 8123)
 
 
+def test_serve_with_keys_says_how_to_get_one(cli: Cli, served: list[Served]) -> None:
+    """A key is shown only when it is made: a start that makes none says how to make one,
+    with the database it serves."""
+    cli.create_key()
+    cli.create_key()
+    # Standard output is not a terminal: the banner comes as JSON lines.
+    messages = [json.loads(line)["message"] for line in cli.ok("serve").splitlines()]
+    [line] = [message for message in messages if message.startswith("API keys:")]
+    where = f" --database-url {cli.database_url}"
+    assert line == (
+        f"API keys: 2 live (`openscout keys list{where}`); "
+        f"`openscout keys create{where}` makes a new one."
+    )
+    command = line.split("`")[3].split()  # the `keys create` command the line shows
+    assert command[0] == "openscout"
+    new_key = cli.ok(*command[1:]).splitlines()[-1]
+    assert KEY.fullmatch(new_key)
+    assert account_of(cli, new_key) is not None
+
+
+def test_helpscout_limits_reach_the_worker_processes(cli: Cli, served: list[Served]) -> None:
+    cli.ok("serve", "--helpscout-limits")
+    cli.ok("serve", OPENSCOUT_HELPSCOUT_LIMITS="true")
+    for call in served:
+        assert (call.settings.rate_limit, call.settings.burst_limit) == (200, 12)
+        assert load_settings(call.environ) == replace(call.settings, workers=1)
+
+
 def test_serve_hands_every_setting_to_the_worker_processes(cli: Cli, served: list[Served]) -> None:
     cli.ok(
         "serve",
