@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test check fmt unit clean bench-list fuzz bench bench-peers
+.PHONY: install serve test check fmt unit clean bench-list fuzz bench bench-peers openapi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ fmt: $(STAMP)
 test: check
 	$(PY) -m pytest -q -n auto -m "not stops_postgres"
 	$(PY) -m pytest -q -m stops_postgres || [ $$? -eq 5 ]
+
+# The OpenAPI document is written as YAML and shipped as JSON: make the JSON from the YAML after
+# editing it (a test fails while the two differ).
+openapi: $(STAMP)
+	$(PY) -m tests.contract.openapi_source
 
 # Page-1 latency of list and search at 10k and 1M customers (docs/performance.md). The seeded
 # databases are kept in build/bench/; the first run seeds them (several minutes).

@@ -5,9 +5,11 @@ server serves and nothing it does not, with the names, enums, limits and message
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import jsonschema_rs
@@ -22,6 +24,7 @@ from openscout.http import app as http_app
 from openscout.http import openapi
 from openscout.http.app import create_app
 from openscout.store.engine import SqlStore
+from tests.contract import openapi_source
 from tests.contract.conftest import Contract
 from tests.helpers import ADDRESS_KEYS, CORS, FULL_KEYS, JSON, route_not_found
 
@@ -30,7 +33,12 @@ SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 #: Routes that are not part of v1: the document itself and the page that shows it, and the
 #: testing toolkit's control API.
-UNDESCRIBED = {openapi.OPENAPI_PATH, openapi.DOCS_PATH, openapi.ASSETS_PATH}
+UNDESCRIBED = {
+    openapi.OPENAPI_PATH,
+    openapi.DOCS_PATH,
+    openapi.DOCS_SLASH_PATH,
+    openapi.ASSETS_PATH,
+}
 TOOLKIT_PREFIX = "/_openscout/"
 
 
@@ -83,6 +91,23 @@ def test_the_document_is_valid_openapi_3_1() -> None:
         for e in jsonschema_rs.validator_for(OPENAPI_31).iter_errors(DOCUMENT)
     ]
     assert errors == []
+
+
+def test_the_shipped_json_is_made_from_the_yaml() -> None:
+    """openscout reads the JSON (no YAML parser at run time); the YAML is what people edit."""
+    assert openapi_source.SHIPPED.read_text("utf-8") == openapi_source.render(), (
+        "contract/v1/openapi.json is not the YAML's: run `make openapi`"
+    )
+    assert json.loads(openapi_source.SHIPPED.read_text("utf-8")) == DOCUMENT
+
+
+def test_a_create_lists_no_media_type_for_its_201() -> None:
+    """Without `reload` a create answers 201 with no body and no `Content-Type`: a media type
+    listed for the 201 would promise a body that the usual create never has."""
+    created = DOCUMENT["paths"]["/v1/customers.json"]["post"]["responses"]["201"]
+    assert "content" not in created
+    assert "CustomerItem" in created["description"]
+    assert "Location" in created["headers"]
 
 
 def test_every_schema_in_it_is_valid_json_schema() -> None:
@@ -168,16 +193,21 @@ def test_routes_it_does_not_describe_are_not_served(contract: Contract) -> None:
 # -- the page
 
 
+@pytest.mark.parametrize("path", [openapi.DOCS_PATH, openapi.DOCS_SLASH_PATH])
 def test_the_docs_page_shows_the_document_with_files_served_here(
-    anonymous_contract: httpx.Client,
+    path: str, anonymous_contract: httpx.Client
 ) -> None:
-    page = anonymous_contract.get(openapi.DOCS_PATH)
+    page = anonymous_contract.get(path)
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert "<script>" not in page.text  # no inline script: the policy forbids them
     assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
-    linked = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    # Relative URLs throughout (a proxy may add a path prefix), resolved as a browser does:
+    # from the page's URL, or from its <base>.
+    bases = re.findall(r'<base href="([^"]+)">', page.text)
+    base = urljoin(f"{anonymous_contract.base_url}{path}", bases[0] if bases else "")
+    linked = re.findall(r'<(?:link|script)[^>]* (?:src|href)="([^"]+)"', page.text)
     assert sorted(linked) == [
         "docs/static/favicon-32x32.png",
         "docs/static/openscout-docs.js",
@@ -187,13 +217,14 @@ def test_the_docs_page_shows_the_document_with_files_served_here(
     script, style = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
     types = {".png": "image/png", ".js": script, ".css": style}
     for relative in linked:
-        asset = anonymous_contract.get(f"/{relative}")
+        asset = anonymous_contract.get(urljoin(base, relative))
         assert asset.status_code == 200, relative
         assert asset.headers["content-type"] == types[relative[relative.rindex(".") :]]
         assert asset.headers["x-content-type-options"] == "nosniff"
         assert asset.content
-    start = anonymous_contract.get("/docs/static/openscout-docs.js").text
+    start = anonymous_contract.get(urljoin(base, "docs/static/openscout-docs.js")).text
     assert 'url: "v1/openapi.json"' in start
+    assert anonymous_contract.get(urljoin(base, "v1/openapi.json")).json() == DOCUMENT
     assert "SwaggerUIBundle" in anonymous_contract.get("/docs/static/swagger-ui-bundle.js").text
 
 

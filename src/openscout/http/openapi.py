@@ -1,7 +1,9 @@
-"""The v1 OpenAPI document as JSON at `/v1/openapi.json`, and a page to read it at `/docs`.
+"""The v1 OpenAPI document as JSON at `/v1/openapi.json`, and a page to read it at `/docs`
+(and `/docs/`).
 
-The document is kept as YAML beside the v1 contract (`contract/v1/openapi.yaml`) and converted
-once, when the app is made. The page is Swagger UI, served from the static files of the
+The document is written as YAML beside the v1 contract (`contract/v1/openapi.yaml`) and shipped
+as the JSON made from it (`contract/v1/openapi.json`, by `make openapi`), so that no YAML parser
+is needed at run time. The page is Swagger UI, served from the static files of the
 `swagger-ui-py` package: nothing is fetched from elsewhere, so it works without internet.
 """
 
@@ -14,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -22,6 +23,8 @@ from starlette.routing import Route
 
 OPENAPI_PATH: Final = "/v1/openapi.json"
 DOCS_PATH: Final = "/docs"
+#: The same page: its relative URLs are resolved from the parent (`<base href="../">`).
+DOCS_SLASH_PATH: Final = "/docs/"
 ASSETS_PATH: Final = "/docs/static/{name}"
 
 #: The Swagger UI files the page uses, and their media types.
@@ -34,7 +37,7 @@ _ASSETS: Final = {
 _PAGE: Final = """<!DOCTYPE html>
 <html lang="en">
 <head>
-  <meta charset="utf-8">
+  <meta charset="utf-8">{base}
   <title>openscout: the Help Scout Mailbox API v1 (customers)</title>
   <link rel="stylesheet" href="docs/static/swagger-ui.css">
   <link rel="icon" type="image/png" href="docs/static/favicon-32x32.png">
@@ -64,9 +67,9 @@ _PAGE_HEADERS: Final = {
 
 
 def document() -> dict[str, Any]:
-    """The OpenAPI document of v1, read from the YAML in the package."""
-    text = resources.files("openscout.contract.v1").joinpath("openapi.yaml").read_text("utf-8")
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    """The OpenAPI document of v1, read from the JSON in the package."""
+    text = resources.files("openscout.contract.v1").joinpath("openapi.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
@@ -77,8 +80,12 @@ def routes() -> list[Route]:
     async def openapi(_request: Request) -> Response:
         return Response(body, media_type="application/json; charset=utf-8")
 
-    async def docs(_request: Request) -> Response:
-        return HTMLResponse(_PAGE, headers=_PAGE_HEADERS)
+    page = _PAGE.format(base="")
+    page_in_folder = _PAGE.format(base='\n  <base href="../">')
+
+    async def docs(request: Request) -> Response:
+        in_folder = request.url.path.endswith("/")
+        return HTMLResponse(page_in_folder if in_folder else page, headers=_PAGE_HEADERS)
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
@@ -92,6 +99,7 @@ def routes() -> list[Route]:
     return [
         Route(OPENAPI_PATH, openapi, methods=["GET"]),
         Route(DOCS_PATH, docs, methods=["GET"]),
+        Route(DOCS_SLASH_PATH, docs, methods=["GET"]),
         Route(ASSETS_PATH, asset, methods=["GET"]),
     ]
 
