@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test check fmt unit clean bench-list fuzz bench bench-peers openapi
+.PHONY: install serve test check fmt unit clean bench-list fuzz bench bench-peers openapi dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ fmt: $(STAMP)
 test: check
 	$(PY) -m pytest -q -n auto -m "not stops_postgres"
 	$(PY) -m pytest -q -m stops_postgres || [ $$? -eq 5 ]
+
+# An sdist and a wheel in dist/ (the wheel built from the sdist), without network: setuptools
+# comes from .venv. The egg-info of earlier builds goes first, as setuptools adds the files it
+# lists. tests/packaging/ builds them the same way, installs the wheel into a fresh virtual
+# environment without extras and runs it (part of `make test`).
+dist: $(STAMP)
+	rm -rf dist src/*.egg-info
+	$(PY) -m build --no-isolation --outdir dist .
 
 # The OpenAPI document is written as YAML and shipped as JSON: make the JSON from the YAML after
 # editing it (a test fails while the two differ).
@@ -63,4 +71,4 @@ fuzz: $(STAMP)
 	OPENSCOUT_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/contract tests/hardening/test_decode_fuzz.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -196,6 +196,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "stops_postgres: the test stops the local PostgreSQL server for a moment "
         '(deselect with -m "not stops_postgres")',
     )
+    config.addinivalue_line(
+        "markers",
+        "dist: the test builds the sdist and wheel and installs the wheel into a fresh virtual "
+        'environment from the package index (deselect with -m "not dist")',
+    )
 
 
 def backend_of(item: pytest.Item) -> str | None:

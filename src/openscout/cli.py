@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openscout import __version__, logs, service
+from openscout import __version__, extras, logs, service
 from openscout.config import (
     DEFAULT_DATABASE_URL,
     Settings,
@@ -28,6 +28,7 @@ from openscout.config import (
     variable,
 )
 from openscout.domain.errors import Invalid, StoreUnavailable
+from openscout.extras import MissingExtra
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
 
@@ -64,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.code
     except StoreUnavailable as error:
         print(f"openscout: the database cannot be reached: {_summary(error)}", file=sys.stderr)
+        return 1
+    except MissingExtra as error:
+        print(f"openscout: {error}", file=sys.stderr)
         return 1
     except Exception as error:
         if getattr(options, "debug", False):
@@ -240,6 +244,10 @@ def _serve(settings: Settings, _options: argparse.Namespace) -> int:
     if settings.control_api and settings.worker_count() > 1:
         # Its journal, faults, clocks and snapshots live in the memory of one process.
         raise Refused("--control-api needs a single worker (--workers 1)")
+    if settings.server == "granian":
+        extras.require("granian")
+    if settings.redis_url:
+        extras.require("redis")
     address = _address(settings.host, settings.port)
     if _in_use(address, settings.port):
         raise Refused(f"port {settings.port} is in use", code=1)
@@ -315,6 +323,7 @@ _APP = "openscout.http.asgi:app"
 
 def _run_granian(settings: Settings, address: str) -> None:
     """Serve with granian (`--server granian`; docs/performance.md has the measurements)."""
+    extras.require("granian")
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from openscout.extras import EXTRAS
+
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "openscout"
 DOMAIN = SOURCE / "domain"
 CONTRACT = SOURCE / "contract"
@@ -113,3 +115,63 @@ def test_where_store_calls_run_is_the_stores_business(name: str) -> None:
         if STORE not in path.parents and name in path.read_text("utf-8")
     ]
     assert outside == []
+
+
+def unguarded_optional_imports(source: str) -> list[tuple[int, str]]:
+    """Imports of an extra's module (extras.py) not preceded, in the same function, by
+    `extras.require(<that extra>)`; every such import at module level."""
+    wanted = {extra.module: name for name, extra in EXTRAS.items()}
+    tree = ast.parse(source)
+    found: list[tuple[int, str]] = []
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    inside = {id(node) for f in functions for node in ast.walk(f) if node is not f}
+    for function in [None, *functions]:
+        required: set[str] = set()
+        body = tree.body if function is None else function.body
+        for statement in body:
+            for node in ast.walk(statement):
+                if function is None and id(node) in inside:
+                    continue
+                if (
+                    isinstance(node, ast.Call)
+                    and ast.unparse(node.func) == "extras.require"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                ):
+                    required.add(str(node.args[0].value))
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in wanted and (function is None or wanted[top] not in required):
+                        found.append((node.lineno, name))
+    return sorted(found)
+
+
+def test_the_checker_finds_optional_imports_not_asked_for() -> None:
+    source = (
+        "import redis\n"
+        "def ok():\n"
+        "    extras.require('redis')\n"
+        "    import redis\n"
+        "def wrong_extra():\n"
+        "    extras.require('redis')\n"
+        "    import psycopg\n"
+        "def not_asked():\n"
+        "    from httptools import parser\n"
+    )
+    assert unguarded_optional_imports(source) == [(1, "redis"), (7, "psycopg"), (9, "httptools")]
+
+
+@pytest.mark.parametrize("path", modules(SOURCE), ids=lambda p: str(p.relative_to(SOURCE)))
+def test_an_extra_is_imported_only_after_asking_for_it(path: Path) -> None:
+    """A plain install has no database driver, Redis client or uvicorn's parser (pyproject's
+    extras): importing one must come after `extras.require`, which names the extra to install;
+    and no module needs a YAML parser (the OpenAPI document ships as JSON)."""
+    source = path.read_text("utf-8")
+    assert unguarded_optional_imports(source) == [], path.relative_to(SOURCE)
+    yaml = [line for line, name in imported_names(path) if name.split(".")[0] == "yaml"]
+    assert yaml == [], path.relative_to(SOURCE)

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openscout import extras
 from openscout.config import Settings
 from openscout.contract.v1 import wire
 from openscout.domain.errors import RateLimited, StoreUnavailable
@@ -134,6 +135,7 @@ class RedisCounters:
     in_memory = False
 
     def __init__(self, redis_url: str, database_url: str) -> None:
+        extras.require("redis")
         import redis
 
         self.errors: tuple[type[Exception], ...] = (redis.RedisError,)

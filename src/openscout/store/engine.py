@@ -19,6 +19,7 @@ from anyio.lowlevel import RunVar
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from openscout import extras
 from openscout.store.base import is_unbounded
 from openscout.store.bulk import BulkRows
 from openscout.store.customers import CustomerRows
@@ -67,6 +68,8 @@ class SqlStore:
         parsed = make_url(url)
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername == "postgresql+psycopg":
+            extras.require("postgres")
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         is_file = parsed.database not in (None, "", ":memory:")
         if read_only and self.is_sqlite and is_file:
