@@ -64,8 +64,8 @@ CREATED_WITH_RELOAD = jsonschema_rs.validator_for(
 )
 
 
-#: The document the server serves (the same YAML, converted the same way; the route test checks
-#: that `/v1/openapi.json` is exactly this). Loaded at import, as schemathesis parametrizes then.
+#: The document the server serves (the same packaged JSON; the route test checks that
+#: `/v1/openapi.json` is exactly this). Loaded at import, as schemathesis parametrizes then.
 schema = schemathesis.openapi.from_dict(openapi.document())
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES
