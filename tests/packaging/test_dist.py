@@ -2,7 +2,7 @@
 the sdist lacks nothing the wheel needs) are made the way `make dist` makes them, and the wheel
 goes into a fresh virtual environment WITHOUT extras, as a project using openscout in its tests
 installs it. There openscout serves on SQLite (in-thread and from the command line), needs no
-YAML parser, database driver or Redis client, and asking for PostgreSQL, Redis or uvicorn says
+YAML parser, database driver or Redis client, and asking for PostgreSQL, Redis or granian says
 in one line which extra to install.
 
 It installs openscout's dependencies from the package index (pip's own configuration).
@@ -62,7 +62,7 @@ print(json.dumps({
     "openapi": document["openapi"],
     "docs": docs,
     "postgres": postgres,
-    "imported": sorted({"yaml", "psycopg", "redis", "httptools"} & set(sys.modules)),
+    "imported": sorted({"yaml", "psycopg", "redis", "granian"} & set(sys.modules)),
 }))
 """
 
@@ -108,9 +108,9 @@ def test_the_wheel_ships_the_json_document_and_asks_for_no_extra(
     assert "openscout/contract/v1/openapi.yaml" not in names
     assert "openscout/store/migrations/versions/2026_11_28_0001_customers.py" in names
     assert "openscout/py.typed" in names
-    assert {"postgres", "redis", "uvicorn", "dev"} <= set(metadata.get_all("Provides-Extra"))
+    assert {"postgres", "redis", "granian", "dev"} <= set(metadata.get_all("Provides-Extra"))
     always = [r for r in metadata.get_all("Requires-Dist") if "extra ==" not in r]
-    for optional in ("psycopg", "redis", "pyyaml", "uvicorn[standard]"):
+    for optional in ("psycopg", "redis", "pyyaml", "granian"):
         assert not [r for r in always if r.lower().startswith(optional)], optional
     with tarfile.open(sdist) as archive:
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
@@ -157,9 +157,9 @@ def test_the_installed_command_runs_and_names_each_missing_extra(
             "pip install 'openscout[postgres]'",
         ),
         (
-            ["serve", "--database-url", database, "--port", "1", "--server", "uvicorn"],
-            "--server uvicorn needs its fast HTTP parser (httptools), which is not installed: "
-            "pip install 'openscout[uvicorn]'",
+            ["serve", "--database-url", database, "--port", "1", "--server", "granian"],
+            "--server granian needs granian, which is not installed: "
+            "pip install 'openscout[granian]'",
         ),
         (
             ["serve", "--database-url", database, "--port", "1", "--redis-url", "redis://x"],

@@ -38,7 +38,7 @@ def test_a_missing_extra_names_itself(missing: None) -> None:
     [
         (["db", "upgrade", "--database-url", "postgresql://postgres@127.0.0.1:1/none"], "postgres"),
         (["keys", "list", "--database-url", "postgres://postgres@127.0.0.1:1/none"], "postgres"),
-        (["serve", "--server", "uvicorn", "--port", "1"], "uvicorn"),
+        (["serve", "--server", "granian", "--port", "1"], "granian"),
         (["serve", "--redis-url", "redis://127.0.0.1:1", "--port", "1"], "redis"),
     ],
 )
