@@ -66,6 +66,19 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class Property:
+    """The value of one of the account's custom fields on a customer (Help Scout v2's
+    "customer properties"). `type` is the field's kind (`text`, `number`, `url`, `date`,
+    `dropdown`); `value` is stored as text, `text` is how it reads (a dropdown option's label)."""
+
+    slug: str
+    name: str
+    type: str
+    value: str
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     """A customer with everything that belongs to it. Timestamps are UTC, whole seconds."""
 
@@ -88,6 +101,12 @@ class Customer:
     chats: tuple[Entry, ...] = ()
     social_profiles: tuple[Entry, ...] = ()
     websites: tuple[Entry, ...] = ()
+    # Known to v2 only (v1 never shows them); openscout keeps no organizations, conversations
+    # or drafts, so these keep their defaults until it does.
+    organization_id: int | None = None
+    conversation_count: int = 0
+    draft: bool = False
+    properties: tuple[Property, ...] = ()
 
     @property
     def full_name(self) -> str | None:
