@@ -83,6 +83,21 @@ class Word:
 
 
 @dataclass(frozen=True, slots=True)
+class Contains:
+    """`text` appears somewhere in the field's value, both `folded` (Help Scout v2's `email:`
+    search, "containing"). An email criterion matches a customer having one such address."""
+
+    field: Field
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.field not in TEXT_FIELDS:
+            raise ValueError(f"{self.field} holds no text")
+        if not self.text or folded(self.text) != self.text:
+            raise ValueError(f"{self.text!r} is not folded text")
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
     """The field's value lies between `low` and `high`; None leaves that side open."""
 
@@ -121,7 +136,7 @@ class Not:
     part: Criteria
 
 
-Criteria = Match | Word | Range | And | Or | Not
+Criteria = Match | Word | Contains | Range | And | Or | Not
 
 #: The criteria that every customer meets.
 EVERYTHING: Criteria = And()
@@ -219,7 +234,7 @@ def full_name_splits(name: str) -> list[tuple[str, str]]:
     return ways
 
 
-def comparisons(criterion: Match | Word | Range) -> int:
+def comparisons(criterion: Match | Word | Contains | Range) -> int:
     """How many comparisons one criterion asks of a store: one, but a whole full name one per
     way of splitting it (`full_name_splits`). Limits on a search count these (a quoted name of
     a thousand words is a thousand comparisons in one statement)."""

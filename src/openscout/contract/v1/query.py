@@ -39,6 +39,7 @@ from openscout.domain.search import (
     NOTHING,
     RANGE_FIELDS,
     And,
+    Contains,
     Criteria,
     Field,
     Match,
@@ -50,6 +51,7 @@ from openscout.domain.search import (
     all_of,
     any_of,
     comparisons,
+    folded,
     words,
 )
 
@@ -113,14 +115,14 @@ def list_search(params: Mapping[str, str]) -> Search:
     Raises `Invalid` listing every bad value.
     """
     problems: list[Problem] = []
-    page = _page(params, problems)
+    page = read_page(params, problems)
     field_selectors.read(params, problems)
     criteria: list[Criteria] = []
     for name, field in wire.LIST_FILTERS.items():
-        value = _given(params, name)
+        value = given(params, name)
         if value is not None:
             criteria.append(Match(field, value))
-    since = _given(params, wire.MODIFIED_SINCE)
+    since = given(params, wire.MODIFIED_SINCE)
     if since is not None:
         moment = wire.parse_timestamp(since)
         if moment is None:
@@ -135,7 +137,7 @@ def list_search(params: Mapping[str, str]) -> Search:
 def mailbox_page(params: Mapping[str, str]) -> int:
     """The page asked of L2 (§9.2), which has no filters. Raises `Invalid` for a bad page."""
     problems: list[Problem] = []
-    page = _page(params, problems)
+    page = read_page(params, problems)
     field_selectors.read(params, problems)
     if problems:
         raise Invalid(problems)
@@ -146,21 +148,29 @@ def search(params: Mapping[str, str]) -> Search:
     """The parameters of S (§9.6). Raises `Invalid` for bad parameter values, then
     `UnreadableQuery` for a query that cannot be read."""
     problems: list[Problem] = []
-    page = _page(params, problems)
+    page = read_page(params, problems)
     field_selectors.read(params, problems)
     page_size = wire.PAGE_SIZE
-    raw_size = _given(params, wire.PAGE_SIZE_PARAMETER)
+    raw_size = given(params, wire.PAGE_SIZE_PARAMETER)
     if raw_size is not None:
-        size = _integer(raw_size)
+        size = whole_number(raw_size)
         if size == 0:
             page_size = wire.PAGE_SIZE  # documented as 0-50; 0 means the default (§9.6)
         elif size is None or not 0 < size <= wire.PAGE_SIZE:
             problems.append(Problem((wire.PAGE_SIZE_PARAMETER,), raw_size, Reason.INVALID))
         else:
             page_size = size
-    sort = NEWEST_FIRST
-    raw_field = _given(params, wire.SORT_FIELD)
-    raw_order = _given(params, wire.SORT_ORDER)
+    sort = read_sort(params, problems)
+    if problems:
+        raise Invalid(problems)
+    criteria = parse(params.get(wire.QUERY_PARAMETER) or "")
+    return Search(criteria, sort, page, page_size)
+
+
+def read_sort(params: Mapping[str, str], problems: list[Problem]) -> Sort:
+    """`sortField` and `sortOrder` (§9.6); bad values are added to `problems`."""
+    raw_field = given(params, wire.SORT_FIELD)
+    raw_order = given(params, wire.SORT_ORDER)
     key = wire.SORT_FIELDS.get(raw_field.casefold()) if raw_field else None
     descending = wire.SORT_ORDERS.get(raw_order.casefold()) if raw_order else True
     if raw_field is not None and raw_field.casefold() not in wire.SORT_FIELDS:
@@ -168,11 +178,8 @@ def search(params: Mapping[str, str]) -> Search:
     if descending is None:
         problems.append(Problem((wire.SORT_ORDER,), raw_order, Reason.INVALID))
     elif key is not None:  # `score`: every score ties without ranking; newest first (§9.6)
-        sort = Sort(key, descending)
-    if problems:
-        raise Invalid(problems)
-    criteria = parse(params.get(wire.QUERY_PARAMETER) or "")
-    return Search(criteria, sort, page, page_size)
+        return Sort(key, descending)
+    return NEWEST_FIRST
 
 
 def fields(params: Mapping[str, str]) -> Selector | None:
@@ -185,27 +192,28 @@ def fields(params: Mapping[str, str]) -> Selector | None:
     return selector
 
 
-def _given(params: Mapping[str, str], name: str) -> str | None:
+def given(params: Mapping[str, str], name: str) -> str | None:
+    """A parameter's value without surrounding spaces; None when absent or blank."""
     value = params.get(name)
     if value is None or not value.strip():
         return None
     return value.strip()
 
 
-def _page(params: Mapping[str, str], problems: list[Problem]) -> int:
+def read_page(params: Mapping[str, str], problems: list[Problem]) -> int:
     """`page`: a positive whole number, 1 when absent. The spec would read a bad page as 1;
-    openscout refuses it (docs/list-and-search.md)."""
-    raw = _given(params, wire.PAGE_PARAMETER)
+    openscout refuses it (docs/list-and-search.md): the problem is added to `problems`."""
+    raw = given(params, wire.PAGE_PARAMETER)
     if raw is None:
         return 1
-    page = _integer(raw)
+    page = whole_number(raw)
     if page is None or not 0 < page <= wire.MAX_PAGE:
         problems.append(Problem((wire.PAGE_PARAMETER,), raw, Reason.INVALID))
         return 1
     return page
 
 
-def _integer(text: str) -> int | None:
+def whole_number(text: str) -> int | None:
     """A whole number written with ASCII digits and an optional sign, nothing else."""
     digits = text[1:] if text[:1] in "+-" else text
     if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
@@ -216,9 +224,11 @@ def _integer(text: str) -> int | None:
 # --- the query language ---------------------------------------------------------------------
 
 
-def parse(query: str) -> Criteria:
+def parse(query: str, *, containing: frozenset[Field] = frozenset()) -> Criteria:
     """The criteria a v1 search query asks for (§9.6); a blank query or `*` means everyone.
 
+    `containing` names the fields whose `field:value` terms match any value containing the
+    text (`Contains`) rather than a whole value or a word: v2 reads `email:` so (v2 spec §4).
     Raises `UnreadableQuery` naming the position (1-based) where reading failed and why.
     """
     if len(query) > MAX_QUERY_LENGTH:
@@ -227,7 +237,7 @@ def parse(query: str) -> Criteria:
         tree = _parser().parse(query)
     except UnexpectedInput as error:
         raise _syntax_error(query, error) from None
-    reader = _Reader(query)
+    reader = _Reader(query, containing)
     criteria = reader.criteria(tree, depth=0)
     if reader.conditions > MAX_CONDITIONS:
         raise UnreadableQuery(1, wire.QUERY_TOO_COMPLEX.format(MAX_CONDITIONS))
@@ -262,8 +272,9 @@ def _syntax_error(query: str, error: UnexpectedInput) -> UnreadableQuery:
 class _Reader:
     """Turns a parse tree into criteria, checking what the grammar cannot (fields, values)."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, containing: frozenset[Field]) -> None:
         self.query = query
+        self.containing = containing
         self.conditions = 0
 
     def criteria(self, node: Tree[Token] | Token, depth: int) -> Criteria:
@@ -322,6 +333,10 @@ class _Reader:
             raise _at(value, wire.QUERY_NO_WILDCARDS)
         if known is Field.EMAIL_DOMAIN:
             return self.count(Match(known, text.lstrip("@")))
+        if known in self.containing:
+            if not folded(text):
+                raise _at(value, wire.QUERY_NOTHING_TO_SEARCH.format(text))
+            return self.count(Contains(known, folded(text)))
         if value.type == "QUOTED" or (known is Field.EMAIL and _is_email(text)):
             return self.count(Match(known, text))
         return self.words(value, text, (known,))
@@ -367,7 +382,7 @@ class _Reader:
         )
 
     def number(self, token: Token) -> int:
-        number = _integer(_text(token))
+        number = whole_number(_text(token))
         if number is None:
             raise _at(token, wire.QUERY_NOT_A_NUMBER.format(_text(token)))
         return number
@@ -378,7 +393,7 @@ class _Reader:
             raise _at(token, wire.QUERY_NOT_A_MOMENT.format(_text(token)))
         return moment
 
-    def count(self, criterion: Match | Word | Range) -> Criteria:
+    def count(self, criterion: Match | Word | Contains | Range) -> Criteria:
         self.conditions += comparisons(criterion)
         return criterion
 
