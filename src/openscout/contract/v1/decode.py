@@ -7,6 +7,7 @@ those is a contract decision, not a framework's default.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,11 +79,19 @@ def _write_request(body: bytes, query_reload: str | None, *, is_create: bool) ->
     if isinstance(wrapped, dict):  # the {"customer": {...}} form (§11)
         document = wrapped
         reload = reload or is_true(document.get("reload"))
-    return WriteRequest(patch=_Reader(is_create=is_create).patch(document), reload=reload)
+    return WriteRequest(patch=BodyReader(is_create=is_create).patch(document), reload=reload)
 
 
-class _Reader:
-    """Reads one customer object, collecting problems instead of stopping at the first."""
+class BodyReader:
+    """Reads one customer object, collecting problems instead of stopping at the first.
+
+    Its value readers are shared with v2 (`openscout.contract.v2.decode`), which names an
+    entry's kind differently: hence the class attributes below.
+    """
+
+    #: The key of an entry's label in each collection, and the labels each accepts.
+    label_keys: Mapping[Collection, str | None] = wire.LABEL_KEYS
+    labels: Mapping[Collection, frozenset[str]] = wire.LABELS
 
     def __init__(self, *, is_create: bool) -> None:
         self.is_create = is_create
@@ -103,7 +112,7 @@ class _Reader:
                     self.problem((name,), None, Reason.REQUIRED)
                 continue
             text = self.text((name,), value, wire.MAX_LENGTHS[name])
-            if text is _REFUSED:
+            if text is REFUSED:
                 continue
             if text is None and required:
                 self.problem((name,), value, Reason.REQUIRED)
@@ -123,12 +132,12 @@ class _Reader:
         """A string field: blank clears (None); wrong types and overlong text are problems."""
         if not isinstance(value, str) or "\x00" in value:
             self.problem(path, value, Reason.INVALID)
-            return _REFUSED
+            return REFUSED
         if not value.strip():
             return None
         if len(value) > limit:
             self.problem(path, value, Reason.TOO_LONG)
-            return _REFUSED
+            return REFUSED
         return value
 
     def entry_id(self, path: tuple[str, ...], value: object) -> int | None:
@@ -175,7 +184,7 @@ class _Reader:
             return None if self.is_create else RemoveEntry(-entry_id)
         value = self.entry_value(collection, raw.get("value"), is_new=entry_id == 0)
         label = self.entry_label(collection, raw)
-        if value is _REFUSED or label is _REFUSED:
+        if value is REFUSED or label is REFUSED:
             # Still let the rules check that the id is this customer's, so that the answer
             # lists that problem too.
             return None if entry_id == 0 else UpdateEntry(entry_id)
@@ -188,19 +197,19 @@ class _Reader:
         if value is None:
             if is_new:
                 self.problem(path, None, Reason.REQUIRED)
-                return _REFUSED
+                return REFUSED
             return None
         text = self.text(path, value, wire.MAX_ENTRY_LENGTH)
         if text is None:
             self.problem(path, value, Reason.REQUIRED)
-            return _REFUSED
-        if text is not _REFUSED and collection is Collection.EMAILS and not emails.is_address(text):
+            return REFUSED
+        if text is not REFUSED and collection is Collection.EMAILS and not emails.is_address(text):
             self.problem(path, value, Reason.NOT_AN_EMAIL)
-            return _REFUSED
+            return REFUSED
         return text
 
     def entry_label(self, collection: Collection, raw: dict[str, Any]) -> Any:
-        key = wire.LABEL_KEYS[collection]
+        key = self.label_keys[collection]
         if key is None:
             return None
         value = raw.get(key)
@@ -209,10 +218,10 @@ class _Reader:
         if isinstance(value, str):
             label = value.strip().lower()
             label = wire.LABEL_ALIASES.get(label, label)
-            if label in wire.LABELS[collection]:
+            if label in self.labels[collection]:
                 return label
         self.problem((collection.value, key), value, Reason.INVALID)
-        return _REFUSED
+        return REFUSED
 
     # -- address (§10.5)
 
@@ -241,7 +250,7 @@ class _Reader:
             if raw is None:
                 continue
             parsed = self.address_value(name, raw)
-            if parsed is _REFUSED:
+            if parsed is REFUSED:
                 refused = True
             else:
                 values[name] = parsed
@@ -258,10 +267,10 @@ class _Reader:
             lines = [raw] if isinstance(raw, str) else raw  # one string is one line (§10.5)
             if not isinstance(lines, list):
                 self.problem(path, raw, Reason.INVALID)
-                return _REFUSED
+                return REFUSED
             result = [self.text(path, line, wire.MAX_ENTRY_LENGTH) for line in lines]
-            if any(line is _REFUSED for line in result):
-                return _REFUSED
+            if any(line is REFUSED for line in result):
+                return REFUSED
             return tuple(line for line in result if line is not None)
         if name == "postal_code" and isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)  # a number is taken as text (§10.5)
@@ -272,4 +281,5 @@ class _Refused:
     """Marks a value that was reported as a problem."""
 
 
-_REFUSED: Any = _Refused()
+#: What a `BodyReader` value reader returns for a value it reported as a problem.
+REFUSED: Any = _Refused()

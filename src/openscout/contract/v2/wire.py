@@ -1,0 +1,336 @@
+"""Every Help Scout v2 name and shape of the customers API in one place: paths, field and entry
+names, enums, limits, HAL envelopes and links, the vnd.error body (spec
+helpscout-v2-customers.md §2-§5, §8, §8a). What v2 shares with v1 is taken from v1's wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+from urllib.parse import quote, urlencode
+
+from openscout.contract.v1 import wire as v1
+from openscout.domain.customers import Collection
+from openscout.domain.errors import Problem, Reason
+from openscout.domain.search import Field
+
+# --- paths (§4) --------------------------------------------------------------------------
+
+# `{name:id}` is a whole number of any length (openscout.http.IdConvertor).
+CUSTOMERS_PATH: Final = "/v2/customers"
+CUSTOMER_PATH: Final = "/v2/customers/{customer_id:id}"
+
+#: The path segment of each entry collection: `social-profiles` with a hyphen (§8).
+SEGMENTS: Final[Mapping[Collection, str]] = {
+    Collection.EMAILS: "emails",
+    Collection.PHONES: "phones",
+    Collection.CHATS: "chats",
+    Collection.SOCIAL_PROFILES: "social-profiles",
+    Collection.WEBSITES: "websites",
+}
+ADDRESS_SEGMENT: Final = "address"
+PROPERTIES_SEGMENT: Final = "properties"
+ADDRESS_PATH: Final = f"{CUSTOMER_PATH}/{ADDRESS_SEGMENT}"
+PROPERTIES_PATH: Final = f"{CUSTOMER_PATH}/{PROPERTIES_SEGMENT}"
+
+
+def entries_path(collection: Collection) -> str:
+    """`/v2/customers/{customer_id}/<segment>`: list and create entries (§4)."""
+    return f"{CUSTOMER_PATH}/{SEGMENTS[collection]}"
+
+
+def entry_path(collection: Collection) -> str:
+    """`/v2/customers/{customer_id}/<segment>/{entry_id}`: update and delete one entry (§4)."""
+    return f"{entries_path(collection)}/{{entry_id:id}}"
+
+
+def customer_url(base_url: str, customer_id: int) -> str:
+    """The absolute URL of a customer: its `_links.self` and the `Location` of a create."""
+    return f"{base_url.rstrip('/')}{CUSTOMERS_PATH}/{customer_id}"
+
+
+# --- headers and media types (§2, §5, §8a) ---------------------------------------------------
+
+HAL_JSON: Final = "application/hal+json"
+VND_ERROR: Final = "application/vnd.error+json"
+#: PATCH bodies come as `application/json` (every client read) or this (hscli) (§8a.8).
+JSON_PATCH: Final = "application/json-patch+json"
+#: The id of a created customer or entry: the only place clients read it from (§8a.4).
+RESOURCE_ID: Final = "Resource-ID"
+
+# --- names (§3, §8) ------------------------------------------------------------------------
+
+#: Wire name of each own field that v2 writes (create, overwrite, patch), mapped to the
+#: domain's name (docs/decisions/v2-written-fields.md).
+OWN_FIELDS: Final[Mapping[str, str]] = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "gender": "gender",
+    "jobTitle": "job_title",
+    "location": "location",
+    "organization": "organization",
+    "photoType": "photo_type",
+    "photoUrl": "photo_url",
+    "age": "age",
+    "background": "background",
+}
+
+#: Entry collections of a create body (camelCase there, §4).
+BODY_COLLECTIONS: Final[Mapping[str, Collection]] = {
+    "emails": Collection.EMAILS,
+    "phones": Collection.PHONES,
+    "chats": Collection.CHATS,
+    "socialProfiles": Collection.SOCIAL_PROFILES,
+    "websites": Collection.WEBSITES,
+}
+#: The single phone number a create body may carry (§3).
+CREATE_PHONE: Final = "phone"
+
+#: The `_embedded` name of each collection: `social_profiles` with an underscore (§3, §8).
+EMBEDDED: Final[Mapping[Collection, str]] = {
+    Collection.EMAILS: "emails",
+    Collection.PHONES: "phones",
+    Collection.CHATS: "chats",
+    Collection.SOCIAL_PROFILES: "social_profiles",
+    Collection.WEBSITES: "websites",
+}
+EMBEDDED_CUSTOMERS: Final = "customers"
+
+#: v2 names an entry's kind `type` in every collection (§8); websites have none.
+LABEL_KEYS: Final[Mapping[Collection, str | None]] = {
+    collection: None if collection is Collection.WEBSITES else "type" for collection in Collection
+}
+
+#: Address fields: the same names as v1's, without id or timestamps (§3, §8).
+ADDRESS_FIELDS: Final[Mapping[str, str]] = v1.ADDRESS_FIELDS
+
+# --- enums and limits (§3) ---------------------------------------------------------------
+
+PHOTO_TYPES: Final = v1.PHOTO_TYPES | {"instagram"}
+GENDERS: Final = v1.GENDERS
+LABELS: Final = v1.LABELS
+LABEL_ALIASES: Final = v1.LABEL_ALIASES
+#: The enumerated own fields and what each accepts (input in any case, kept lowercase).
+ENUMS: Final[Mapping[str, frozenset[str]]] = {"gender": GENDERS, "photo_type": PHOTO_TYPES}
+
+#: Documented limits of create and overwrite (§3); `age` is a free string, bounded like any
+#: other text openscout keeps (docs/decisions/v2-written-fields.md).
+MAX_LENGTHS: Final[Mapping[str, int]] = {
+    "first_name": 40,
+    "last_name": 40,
+    "photo_url": 200,
+    "job_title": 60,
+    "location": 60,
+    "organization": 60,
+    "background": 200,
+    "age": v1.MAX_ENTRY_LENGTH,
+}
+MAX_ENTRY_LENGTH: Final = v1.MAX_ENTRY_LENGTH
+PAGE_SIZE: Final = 50
+MAX_PAGE: Final = v1.MAX_PAGE
+
+# --- PATCH documents (§4 "Update Customer") ------------------------------------------------
+
+OPERATIONS: Final = ("add", "remove", "replace")
+OP: Final = "op"
+PATH: Final = "path"
+VALUE: Final = "value"
+ENTRY_VALUE: Final = "value"
+ENTRY_TYPE: Final = "type"
+PATH_UNKNOWN: Final = (
+    "not a path this operation can change: a field, /address, /address/<field>, "
+    "/<collection> (add), /<collection>/<id>, /<collection>/<id>/value or /type"
+)
+
+# --- list parameters (§4, §8a.11-12) --------------------------------------------------------
+
+PAGE_PARAMETER: Final = v1.PAGE_PARAMETER
+QUERY_PARAMETER: Final = v1.QUERY_PARAMETER
+MAILBOX_PARAMETER: Final = "mailbox"
+MODIFIED_SINCE: Final = v1.MODIFIED_SINCE
+SORT_FIELD: Final = v1.SORT_FIELD
+SORT_ORDER: Final = v1.SORT_ORDER
+#: The list filters that compare a whole value, ignoring case.
+LIST_FILTERS: Final[Mapping[str, Field]] = {
+    "firstName": Field.FIRST_NAME,
+    "lastName": Field.LAST_NAME,
+}
+#: Fields of the search language that v2 matches by containment: `email:"…"` (§4).
+CONTAINING_FIELDS: Final = frozenset({Field.EMAIL})
+
+# --- values --------------------------------------------------------------------------------
+
+timestamp = v1.timestamp
+parse_timestamp = v1.parse_timestamp
+
+# --- HAL (§2, §8a.5-7, §8a.16) --------------------------------------------------------------
+
+
+def link(href: str) -> dict[str, Any]:
+    return {"href": href}
+
+
+def customer_links(base_url: str, customer_id: int) -> dict[str, Any]:
+    """The `_links` of a customer: each entry kind's sub-resource, then `self` (§3)."""
+    url = customer_url(base_url, customer_id)
+    return {
+        "address": link(f"{url}/{ADDRESS_SEGMENT}"),
+        "chats": link(f"{url}/{SEGMENTS[Collection.CHATS]}"),
+        "emails": link(f"{url}/{SEGMENTS[Collection.EMAILS]}"),
+        "phones": link(f"{url}/{SEGMENTS[Collection.PHONES]}"),
+        "social-profiles": link(f"{url}/{SEGMENTS[Collection.SOCIAL_PROFILES]}"),
+        "websites": link(f"{url}/{SEGMENTS[Collection.WEBSITES]}"),
+        "self": link(url),
+    }
+
+
+def page_links(
+    base_url: str, path: str, params: Sequence[tuple[str, str]], number: int, pages: int
+) -> dict[str, Any]:
+    """The `_links` of page `number` (1-based) of `pages` (docs/decisions/v2-page-links.md).
+
+    Every href is absolute and carries the request's parameters with `page` set; `first`
+    and `last` only when there is a page, `next` only before the last page, `previous` only
+    after the first (from beyond the last page it leads to the last); `page` is the
+    template that clients expand (§8a.5).
+    """
+    url = f"{base_url.rstrip('/')}{path}"
+    kept = [(name, value) for name, value in params if name != PAGE_PARAMETER]
+
+    def at(page: int) -> dict[str, Any]:
+        return link(f"{url}?{urlencode([*kept, (PAGE_PARAMETER, str(page))], quote_via=quote)}")
+
+    links = {"self": at(number)}
+    if pages:
+        links["first"] = at(1)
+        links["last"] = at(pages)
+    if number < pages:
+        links["next"] = at(number + 1)
+    if number > 1 and pages:
+        links["previous"] = at(min(number - 1, pages))
+    links["page"] = {"href": f"{url}{{?{PAGE_PARAMETER}}}", "templated": True}
+    return links
+
+
+def page(
+    name: str, items: list[Any], links: Mapping[str, Any], number: int, size: int, total: int
+) -> dict[str, Any]:
+    """A page of a collection: `_embedded.<name>` (present and `[]` when the page is empty,
+    docs/decisions/v2-empty-page.md), `_links`, and `page` with its 1-based `number` (§2)."""
+    return {
+        "_embedded": {name: items},
+        "_links": dict(links),
+        "page": {
+            "size": size,
+            "totalElements": total,
+            "totalPages": -(-total // size),
+            "number": number,
+        },
+    }
+
+
+def entries(name: str, items: list[Any], self_url: str) -> dict[str, Any]:
+    """An entry sub-resource list: `_embedded.<name>` and `_links.self`, no page (§8a.16)."""
+    return {"_embedded": {name: items}, "_links": {"self": link(self_url)}}
+
+
+# --- errors (§5) -------------------------------------------------------------------------
+
+ERRORS_URL: Final = "http://developer.helpscout.net/mailbox-api/overview/errors"
+BAD_REQUEST: Final = "Bad request"
+NOT_FOUND: Final = "Resource not found"
+UNAUTHORIZED: Final = "Invalid or expired access token"
+EMAIL_TAKEN: Final = "A customer with this email address already exists"
+TOO_LARGE: Final = "The request is too large"
+RATE_LIMITED: Final = "API rate limit exceeded"
+SERVER_ERROR: Final = "An unexpected error occurred"
+#: `source` of a problem: where the refused value was (docs/decisions/v2-errors.md).
+SOURCE_BODY: Final = "JSON"
+SOURCE_QUERY: Final = "PARAMETER"
+#: What an entry of each collection is called in "the specified … was not found".
+ENTRY_NOUNS: Final = v1.ENTRY_NOUNS
+
+_MESSAGES: Final[Mapping[Reason, str]] = {
+    Reason.REQUIRED: "may not be empty",
+    Reason.INVALID: "is not valid",
+    Reason.NOT_AN_EMAIL: "not a well-formed email address",
+    Reason.DUPLICATE_ENTRY: "is already an entry of this customer",
+    Reason.MALFORMED: "is malformed",
+}
+
+#: Wire names of domain path parts, for error paths.
+_WIRE_NAMES: Final[Mapping[str, str]] = {
+    **{domain: wire for wire, domain in OWN_FIELDS.items()},
+    **{domain: wire for wire, domain in ADDRESS_FIELDS.items()},
+    **{collection.value: wire for wire, collection in BODY_COLLECTIONS.items()},
+}
+#: Domain path names whose values come from a fixed list, and that list.
+_CHOICES: Final[Mapping[str, frozenset[str]]] = {**ENUMS, OP: frozenset(OPERATIONS)}
+
+
+def error_body(log_ref: str, message: str) -> dict[str, Any]:
+    """A vnd.error body without field errors (§5): 401, 404, 409, 413, 429, 500."""
+    return {"logRef": log_ref, "message": message, "_links": {"about": link(ERRORS_URL)}}
+
+
+def validation_body(
+    log_ref: str, problems: Iterable[Problem], source: str = SOURCE_BODY
+) -> dict[str, Any]:
+    """The 400 vnd.error body listing every problem of the request (§5)."""
+    return {
+        "logRef": log_ref,
+        "message": BAD_REQUEST,
+        "_embedded": {"errors": [problem_body(problem, source) for problem in problems]},
+        "_links": {"about": link(ERRORS_URL)},
+    }
+
+
+def problem_body(problem: Problem, source: str = SOURCE_BODY) -> dict[str, Any]:
+    """One entry of `_embedded.errors`: `path`, `message`, `rejectedValue` only when a value
+    was refused, `source` (§5)."""
+    body: dict[str, Any] = {"path": error_path(problem.path), "message": message(problem)}
+    value = rejected_value(problem)
+    if value is not None:
+        body["rejectedValue"] = value
+    body["source"] = source
+    return body
+
+
+def error_path(path: tuple[str, ...]) -> str:
+    """Domain path to v2 error path: ("address", "postal_code") → `address.postalCode`; a
+    number names an operation of a PATCH document: ("2", "op") → `[2].op`."""
+    parts = [f"[{part}]" if part.isdigit() else _WIRE_NAMES.get(part, part) for part in path]
+    return ".".join(parts).replace(".[", "[")
+
+
+def message(problem: Problem) -> str:
+    """What a problem is, in the kinds of Help Scout's errors page (§5)."""
+    name = problem.path[-1] if problem.path else ""
+    owner = problem.path[0] if problem.path else ""
+    match problem.reason:
+        case Reason.REQUIRED if problem.value is None:
+            return "may not be null"
+        case Reason.TOO_LONG:
+            limit = MAX_LENGTHS.get(name, MAX_ENTRY_LENGTH)
+            return f"size must be between 1 and {limit}"
+        case Reason.UNKNOWN_ENTRY:
+            return f"The specified {ENTRY_NOUNS.get(owner, owner)} was not found"
+        case Reason.INVALID if choices := _CHOICES.get(name) or _label_choices(problem.path):
+            return f"Expected one of these: {', '.join(sorted(choices))}"
+    return _MESSAGES[problem.reason]
+
+
+def _label_choices(path: tuple[str, ...]) -> frozenset[str] | None:
+    if len(path) == 2 and path[1] == ENTRY_TYPE:
+        collection = next((c for c in Collection if c.value == path[0]), None)
+        return LABELS[collection] or None if collection else None
+    return None
+
+
+def rejected_value(problem: Problem) -> Any:
+    """The refused value as the client sent it; None when nothing was sent. An unknown
+    entry is reported by the id the client named (the domain marks removals negative)."""
+    value = problem.value
+    if problem.reason is Reason.UNKNOWN_ENTRY and isinstance(value, int):
+        return abs(value)
+    return value
