@@ -171,11 +171,12 @@ class _Reader(BodyReader):
         self, collection: Collection, raw: object, entry_id: int | None
     ) -> EntryChange | None:
         """`{type, value}`: a new entry, or (with `entry_id`) that entry overwritten."""
-        if not isinstance(raw, dict):
+        if isinstance(raw, dict):
+            value = self.entry_value(collection, raw.get(wire.ENTRY_VALUE), is_new=True)
+            label = self.entry_label(collection, raw)
+        else:
             self.problem((collection.value,), raw, Reason.INVALID)
-            return None
-        value = self.entry_value(collection, raw.get(wire.ENTRY_VALUE), is_new=True)
-        label = self.entry_label(collection, raw)
+            value = label = REFUSED
         if value is REFUSED or label is REFUSED:
             # The id is still checked, so that the answer lists that problem too.
             return None if entry_id is None else UpdateEntry(entry_id)
