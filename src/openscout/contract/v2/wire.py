@@ -315,6 +315,8 @@ def message(problem: Problem) -> str:
             return f"size must be between 1 and {limit}"
         case Reason.UNKNOWN_ENTRY:
             return f"The specified {ENTRY_NOUNS.get(owner, owner)} was not found"
+        case Reason.INVALID if name == PATH and owner.isdigit():
+            return PATH_UNKNOWN
         case Reason.INVALID if choices := _CHOICES.get(name) or _label_choices(problem.path):
             return f"Expected one of these: {', '.join(sorted(choices))}"
     return _MESSAGES[problem.reason]
