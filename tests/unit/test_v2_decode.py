@@ -205,6 +205,11 @@ def test_remove_clears_a_field() -> None:
     assert patch(op("remove", "/background")).edits == [SetField("background", None)]
 
 
+def test_replace_with_null_clears_a_field_or_an_address_part() -> None:
+    edits = patch(op("replace", "/age", None), op("replace", "/address/lines", None))
+    assert edits == CustomerEdits([SetField("age", None), SetAddressField("lines", None)])
+
+
 def test_an_enumerated_field_is_read_in_any_case() -> None:
     edits = patch(op("replace", "/gender", "FEMALE"), op("replace", "/photoType", "Gravatar"))
     assert edits.edits == [SetField("gender", "female"), SetField("photo_type", "gravatar")]

@@ -221,7 +221,7 @@ class _Reader(BodyReader):
         match segments:
             case [name] if name in wire.OWN_FIELDS:
                 field = wire.OWN_FIELDS[name]
-                found = None if is_removal else self.own_value(field, value)
+                found = None if is_removal or value is None else self.own_value(field, value)
                 return None if found is REFUSED else SetField(field, found)
             case [wire.ADDRESS_SEGMENT]:
                 if is_removal:
@@ -230,7 +230,7 @@ class _Reader(BodyReader):
                 return change if isinstance(change, SetAddress) else None
             case [wire.ADDRESS_SEGMENT, part] if part in _ADDRESS_BY_SEGMENT:
                 name = _ADDRESS_BY_SEGMENT[part]
-                found = None if is_removal else self.address_value(name, value)
+                found = None if is_removal or value is None else self.address_value(name, value)
                 return None if found is REFUSED else SetAddressField(name, found)
             case [segment] if segment in _COLLECTIONS_BY_SEGMENT and op == "add":
                 collection = _COLLECTIONS_BY_SEGMENT[segment]
