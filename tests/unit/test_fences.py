@@ -83,7 +83,9 @@ def test_the_contract_knows_nothing_of_sql_or_http(path: Path) -> None:
             )
 
 
-@pytest.mark.parametrize("wire_name", ['"firstName"', '"socialProfiles"', '"postalCode"'])
+@pytest.mark.parametrize(
+    "wire_name", ['"firstName"', '"socialProfiles"', '"postalCode"', '"updatedAt"', '"logRef"']
+)
 def test_help_scout_field_names_appear_only_in_the_contract(wire_name: str) -> None:
     found = [path for path in sorted(SOURCE.rglob("*.py")) if wire_name in path.read_text("utf-8")]
     assert found, f"{wire_name} appears nowhere: the fence checks the wrong thing"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from openscout.contract.v1 import encode as v1_encode
 from openscout.contract.v2 import encode, wire
 from openscout.domain.customers import Address, Collection, Customer, Entry, Property
 from openscout.domain.search import Found, Search
@@ -196,3 +197,30 @@ def test_a_page_beyond_the_last_is_empty_and_leads_back_to_the_last() -> None:
     assert (body["_embedded"], body["page"]["number"]) == ({"customers": []}, 9)
     assert body["_links"]["previous"] == href("page=3")
     assert "next" not in body["_links"]
+
+
+# -- v1 never shows what only v2 knows (spec v2 §8) ----------------------------------------------
+
+
+def test_v1_shows_none_of_the_v2_only_data() -> None:
+    v2_only = replace(RICH, photo_type="instagram", gender="Male", draft=True)
+    plain = replace(
+        RICH, organization_id=None, conversation_count=0, properties=(), photo_type="unknown"
+    )
+    shown = v1_encode.full(v2_only)
+    assert shown == v1_encode.full(replace(plain, gender="male"))
+    assert (shown["photoType"], shown["gender"]) == ("unknown", "male")
+
+
+# -- paths (§4) ------------------------------------------------------------------------------------
+
+
+def test_entry_paths_use_hyphens_and_embedded_names_underscores() -> None:
+    assert wire.entries_path(Collection.SOCIAL_PROFILES) == (
+        "/v2/customers/{customer_id:id}/social-profiles"
+    )
+    assert (
+        wire.entry_path(Collection.EMAILS) == "/v2/customers/{customer_id:id}/emails/{entry_id:id}"
+    )
+    assert wire.EMBEDDED[Collection.SOCIAL_PROFILES] == "social_profiles"
+    assert wire.ADDRESS_PATH == "/v2/customers/{customer_id:id}/address"
