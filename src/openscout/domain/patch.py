@@ -14,7 +14,7 @@ helpscout-v2-customers.md §4, §8). Pure functions over `changes.apply_patch`, 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from openscout.domain.changes import (
@@ -73,7 +73,7 @@ class CustomerEdits:
     """What one edit request asks for, in order; `problems` are those of the request itself."""
 
     edits: Sequence[Edit] = ()
-    problems: Sequence[Problem] = field(default_factory=tuple)
+    problems: Sequence[Problem] = ()
 
 
 def overwrite(fields: Mapping[str, str | None], problems: Sequence[Problem] = ()) -> CustomerPatch:

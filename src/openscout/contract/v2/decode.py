@@ -289,4 +289,4 @@ def _entry_id(segment: str) -> int | None:
     if not (segment.isascii() and segment.isdigit()) or len(segment) > 10:
         return None
     number = int(segment)
-    return number if 0 < number <= wire.MAX_PAGE else None
+    return number if 0 < number <= wire.MAX_ID else None

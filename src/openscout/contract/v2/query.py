@@ -39,7 +39,7 @@ def list_customers(params: Mapping[str, str]) -> Listing:
     raw_mailbox = v1.given(params, wire.MAILBOX_PARAMETER)
     if raw_mailbox is not None:
         mailbox_id = v1.whole_number(raw_mailbox)
-        if mailbox_id is None or not 0 < mailbox_id <= wire.MAX_PAGE:
+        if mailbox_id is None or not 0 < mailbox_id <= wire.MAX_ID:
             problems.append(Problem((wire.MAILBOX_PARAMETER,), raw_mailbox, Reason.INVALID))
     criteria: list[Criteria] = [
         Match(field, value)

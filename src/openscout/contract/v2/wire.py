@@ -127,7 +127,8 @@ MAX_LENGTHS: Final[Mapping[str, int]] = {
 }
 MAX_ENTRY_LENGTH: Final = v1.MAX_ENTRY_LENGTH
 PAGE_SIZE: Final = 50
-MAX_PAGE: Final = v1.MAX_PAGE
+#: Ids (customers, entries, mailboxes) are 32-bit, as in v1.
+MAX_ID: Final = v1.MAX_PAGE
 
 # --- PATCH documents (§4 "Update Customer") ------------------------------------------------
 
