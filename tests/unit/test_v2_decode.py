@@ -24,6 +24,7 @@ from openscout.domain.patch import (
     SetAddressField,
     SetField,
 )
+from openscout.domain.properties import PropertyEdits
 
 EMAILS, PHONES, WEBSITES = Collection.EMAILS, Collection.PHONES, Collection.WEBSITES
 INVALID = Reason.INVALID
@@ -487,6 +488,7 @@ DECODERS = [
     decode.create_request,
     decode.overwrite_request,
     decode.patch_request,
+    decode.properties_request,
     decode.address_request,
     lambda raw: decode.entry_request(EMAILS, raw),
     lambda raw: decode.entry_request(WEBSITES, raw, entry_id=5),
@@ -505,7 +507,7 @@ def test_any_json_is_decoded_or_malformed_and_its_problems_render(
         result = DECODERS[index](body(document))
     except Malformed:
         return
-    assert isinstance(result, CustomerPatch | CustomerEdits)
+    assert isinstance(result, CustomerPatch | CustomerEdits | PropertyEdits)
     rendered = wire.validation_body("ref", result.problems)
     assert len(rendered["_embedded"]["errors"]) == len(result.problems)
     assert math.isfinite(len(msgspec.json.encode(rendered)))

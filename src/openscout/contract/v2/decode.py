@@ -36,6 +36,7 @@ from openscout.domain.patch import (
     SetField,
     overwrite,
 )
+from openscout.domain.properties import PropertyEdit, PropertyEdits, RemoveProperty, SetProperty
 
 _COLLECTIONS_BY_SEGMENT = {segment: collection for collection, segment in wire.SEGMENTS.items()}
 _ADDRESS_BY_SEGMENT = dict(wire.ADDRESS_FIELDS)
@@ -56,13 +57,12 @@ def overwrite_request(body: bytes) -> CustomerPatch:
 def patch_request(body: bytes) -> CustomerEdits:
     """PATCH /v2/customers/{id} (§4 "Update Customer", §8a.8): a JSON array of operations,
     or a single operation object taken as a one-operation array."""
-    document = parse_json(body)
-    if isinstance(document, dict):
-        document = [document]
-    if not isinstance(document, list):
-        raise Malformed("the body is not an array of patch operations")
     reader = _Reader()
-    edits = [edit for index, raw in enumerate(document) if (edit := reader.operation(index, raw))]
+    edits = [
+        edit
+        for index, raw in enumerate(_operations(body))
+        if (edit := reader.operation(index, raw))
+    ]
     return CustomerEdits(edits, tuple(reader.problems))
 
 
@@ -93,6 +93,28 @@ def address_request(body: bytes) -> CustomerEdits:
 def address_removal() -> CustomerEdits:
     """DELETE /v2/customers/{id}/address (§4)."""
     return CustomerEdits([DropAddress()])
+
+
+def properties_request(body: bytes) -> PropertyEdits:
+    """PATCH /v2/customers/{id}/properties (§4 "Update Customer Properties"; PUT too, §8a.16):
+    an array of `replace` (or `add`) and `remove` operations on `/<slug>`, or a single one.
+    Whether the slug is defined and the value fits its type is the domain's to check."""
+    reader = _Reader()
+    edits = [
+        edit
+        for index, raw in enumerate(_operations(body))
+        if (edit := reader.property_operation(index, raw))
+    ]
+    return PropertyEdits(edits, tuple(reader.problems))
+
+
+def _operations(body: bytes) -> list[Any]:
+    document = parse_json(body)
+    if isinstance(document, dict):
+        document = [document]
+    if not isinstance(document, list):
+        raise Malformed("the body is not an array of patch operations")
+    return document
 
 
 def _object(body: bytes) -> dict[str, Any]:
@@ -188,6 +210,20 @@ class _Reader(BodyReader):
 
     def operation(self, index: int, raw: object) -> Edit | None:
         """One `{op, path, value}` of a PATCH document; its problems name it by `index`."""
+        read = self.operation_parts(index, raw)
+        if read is None:
+            return None
+        op, path, segments, value = read
+        edit = self.edit(op, segments, value)
+        if edit is _UNKNOWN_PATH:
+            self.problem((str(index), wire.PATH), path, Reason.INVALID)
+            return None
+        result: Edit | None = edit
+        return result
+
+    def operation_parts(self, index: int, raw: object) -> tuple[str, str, list[str], Any] | None:
+        """The op, path, path segments and value of one operation; None when it is malformed
+        (reported, naming the operation by `index`)."""
         at = str(index)
         if not isinstance(raw, dict):
             self.problem((at,), raw, Reason.INVALID)
@@ -207,12 +243,24 @@ class _Reader(BodyReader):
             self.problem((at, wire.VALUE), None, Reason.REQUIRED)
             return None
         segments = [_unescape(segment) for segment in path[1:].split("/")]
-        edit = self.edit(str(op), segments, raw.get(wire.VALUE))
-        if edit is _UNKNOWN_PATH:
-            self.problem((at, wire.PATH), path, Reason.INVALID)
+        return str(op), path, segments, raw.get(wire.VALUE)
+
+    def property_operation(self, index: int, raw: object) -> PropertyEdit | None:
+        """One operation on `/<slug>`: `remove`, or a value (null removes too)."""
+        read = self.operation_parts(index, raw)
+        if read is None:
             return None
-        result: Edit | None = edit
-        return result
+        op, path, segments, value = read
+        if len(segments) != 1 or not segments[0]:
+            self.problem((str(index), wire.PATH), path, Reason.INVALID)
+            return None
+        slug = segments[0]
+        if op == "remove" or value is None:
+            return RemoveProperty(slug)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.problem((wire.PROPERTIES_SEGMENT, slug), value, Reason.INVALID)
+            return None
+        return SetProperty(slug, value)
 
     def edit(self, op: str, segments: list[str], value: object) -> Any:
         """The edit that `op` on the path `segments` asks for: None when its value was

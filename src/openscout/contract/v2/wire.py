@@ -138,10 +138,8 @@ PATH: Final = "path"
 VALUE: Final = "value"
 ENTRY_VALUE: Final = "value"
 ENTRY_TYPE: Final = "type"
-PATH_UNKNOWN: Final = (
-    "not a path this operation can change: a field, /address, /address/<field>, "
-    "/<collection> (add), /<collection>/<id>, /<collection>/<id>/value or /type"
-)
+#: A patch path that names nothing its operation can change (docs/decisions/v2-patch-documents.md).
+PATH_UNKNOWN: Final = "is not a path this operation can change"
 
 # --- list parameters (§4, §8a.11-12) --------------------------------------------------------
 
@@ -249,7 +247,7 @@ SERVER_ERROR: Final = "An unexpected error occurred"
 SOURCE_BODY: Final = "JSON"
 SOURCE_QUERY: Final = "PARAMETER"
 #: What an entry of each collection is called in "the specified … was not found".
-ENTRY_NOUNS: Final = v1.ENTRY_NOUNS
+ENTRY_NOUNS: Final[Mapping[str, str]] = {**v1.ENTRY_NOUNS, PROPERTIES_SEGMENT: "property"}
 
 _MESSAGES: Final[Mapping[Reason, str]] = {
     Reason.REQUIRED: "may not be empty",
