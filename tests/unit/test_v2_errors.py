@@ -139,3 +139,9 @@ def test_an_error_without_problems_has_no_embedded_errors() -> None:
         "message": "Resource not found",
         "_links": ABOUT,
     }
+
+
+def test_a_property_named_like_a_field_is_not_offered_the_fields_choices() -> None:
+    assert one_error(Problem(("properties", "gender"), "x", Reason.INVALID))["message"] == (
+        "is not valid"
+    )

@@ -263,8 +263,6 @@ _WIRE_NAMES: Final[Mapping[str, str]] = {
     **{domain: wire for wire, domain in ADDRESS_FIELDS.items()},
     **{collection.value: wire for wire, collection in BODY_COLLECTIONS.items()},
 }
-#: Domain path names whose values come from a fixed list, and that list.
-_CHOICES: Final[Mapping[str, frozenset[str]]] = {**ENUMS, OP: frozenset(OPERATIONS)}
 
 
 def error_body(log_ref: str, message: str) -> dict[str, Any]:
@@ -316,15 +314,22 @@ def message(problem: Problem) -> str:
             return f"The specified {ENTRY_NOUNS.get(owner, owner)} was not found"
         case Reason.INVALID if name == PATH and owner.isdigit():
             return PATH_UNKNOWN
-        case Reason.INVALID if choices := _CHOICES.get(name) or _label_choices(problem.path):
+        case Reason.INVALID if choices := _choices(problem.path):
             return f"Expected one of these: {', '.join(sorted(choices))}"
-    return _MESSAGES[problem.reason]
+    # A reason the domain learns later still gets an answer, never an error.
+    return _MESSAGES.get(problem.reason, _MESSAGES[Reason.INVALID])
 
 
-def _label_choices(path: tuple[str, ...]) -> frozenset[str] | None:
-    if len(path) == 2 and path[1] == ENTRY_TYPE:
-        collection = next((c for c in Collection if c.value == path[0]), None)
-        return LABELS[collection] or None if collection else None
+def _choices(path: tuple[str, ...]) -> frozenset[str] | None:
+    """The allowed values of an enumerated field, an entry type or a patch `op`."""
+    match path:
+        case (name,) if name in ENUMS:
+            return ENUMS[name]
+        case (index, name) if index.isdigit() and name == OP:
+            return frozenset(OPERATIONS)
+        case (owner, name) if name == ENTRY_TYPE:
+            collection = next((c for c in Collection if c.value == owner), None)
+            return LABELS[collection] or None if collection else None
     return None
 
 
