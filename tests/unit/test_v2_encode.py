@@ -1,6 +1,7 @@
 """contract.v2.encode and the HAL envelopes of contract.v2.wire: customers with embedded entries
-and links, list pages with their links on every kind of page (spec helpscout-v2-customers.md
-§2, §3, §8a.5-7, §8a.16; docs/decisions/v2-empty-page.md, v2-page-links.md)."""
+and links, list pages with their links on every kind of page, and a customer written back as it
+was read (spec helpscout-v2-customers.md §2, §3, §8a.5-9, §8a.16; docs/decisions/v2-empty-page.md,
+v2-page-links.md)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from typing import Any
 import pytest
 
 from openscout.contract.v1 import encode as v1_encode
-from openscout.contract.v2 import encode, wire
+from openscout.contract.v2 import decode, encode, wire
+from openscout.domain.changes import apply_patch
 from openscout.domain.customers import Address, Collection, Customer, Entry, Property
+from openscout.domain.patch import apply_edits
 from openscout.domain.search import Found, Search
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "v2"
 BASE = "https://openscout.test"
+NOW = datetime(2018, 1, 1, tzinfo=UTC)
 
 RICH = Customer(
     id=500,
@@ -224,3 +228,27 @@ def test_entry_paths_use_hyphens_and_embedded_names_underscores() -> None:
     )
     assert wire.EMBEDDED[Collection.SOCIAL_PROFILES] == "social_profiles"
     assert wire.ADDRESS_PATH == "/v2/customers/{customer_id:id}/address"
+
+
+# -- what a client reads, it can write back (§8a.9) --------------------------------------------
+
+
+def test_putting_back_the_customer_as_read_changes_nothing() -> None:
+    """The PHP SDK PUTs the whole customer it holds: entries, links and all."""
+    read = json.dumps(encode.customer(RICH, BASE)).encode()
+    assert apply_patch(RICH, decode.overwrite_request(read), NOW) is RICH
+
+
+def test_patching_every_field_to_what_was_read_changes_nothing() -> None:
+    read = encode.customer(RICH, BASE)
+    operations = [
+        {"op": "replace", "path": f"/{name}", "value": read[name]} for name in wire.OWN_FIELDS
+    ]
+    address = read["_embedded"]["address"]
+    operations.append({"op": "replace", "path": "/address", "value": address})
+    operations.extend(
+        {"op": "replace", "path": f"/emails/{entry['id']}", "value": entry}
+        for entry in read["_embedded"]["emails"]
+    )
+    edits = decode.patch_request(json.dumps(operations).encode())
+    assert apply_edits(RICH, edits, NOW) is RICH
