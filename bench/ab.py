@@ -10,9 +10,10 @@ same machine within minutes of each other; the order alternates from round to ro
 measures its own framework and storage ceilings, so every ratio is taken within its own run
 first, then the median over the rounds is compared (bench/medians.py does the same for one tree).
 
-Each tree seeds and keeps its own SQLite databases (build/bench/ of its tree); on PostgreSQL both
-use the seeded `openscout_bench_N` databases, which both trees can serve only while they share a
-schema revision (the script stops with a message when the base cannot open the head's).
+Each tree seeds and keeps its own SQLite databases (build/bench/ of its tree). On PostgreSQL
+both trees would use the same seeded `openscout_bench_N` databases, which the newer tree may have
+migrated past what the older one knows: so before each run the `openscout_bench_N` databases of
+the sizes measured are dropped, and each run seeds its own (seconds at 10k customers).
 
 Each `openscout serve` runs with the options its tree's bench passes, which are the defaults a
 user gets from `make serve` in the head (rate limits off; the base's bench turned them off with
@@ -80,6 +81,8 @@ def checkout(ref: str) -> Path:
 
 def bench(tree: Path, options: argparse.Namespace) -> list[dict[str, Any]]:
     """One run of `tree`'s own bench/run.py; its rows with the ratios worked out."""
+    if "postgresql" in options.backends:
+        drop_postgres_databases([int(size) for size in options.sizes.split(",")])
     command = [
         str(tree / ".venv" / "bin" / "python"),
         str(tree / "bench" / "run.py"),
@@ -146,6 +149,18 @@ def render(
         size = f"{wanted[1]:,}" if wanted[1] else "-"
         lines.append(f"| {wanted[0]} | {size} | {wanted[2]} | {' | '.join(cells)} | {change} |")
     return "\n".join(lines)
+
+
+def drop_postgres_databases(sizes: list[int]) -> None:
+    """Drop the seeded `openscout_bench_N` databases (bench/support.py names them so)."""
+    import psycopg
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from support import postgres_admin_url
+
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as connection:
+        for size in sizes:
+            connection.execute(f'DROP DATABASE IF EXISTS "openscout_bench_{size}" WITH (FORCE)')
 
 
 def commit_of(tree: Path) -> str:
