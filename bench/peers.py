@@ -113,7 +113,7 @@ def install_json_server() -> str:
 def write_json_server_db(url: str, path: Path) -> None:
     """The account's customers in v1's full shape, as json-server's database file."""
     from openscout.contract.v1 import encode
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
 
     store = SqlStore(url)
     try:

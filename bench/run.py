@@ -314,7 +314,7 @@ def other_server(
 
 def create_key(url: str) -> str:
     from openscout import service
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
 
     store = SqlStore(url)
     try:

@@ -322,7 +322,7 @@ def connect(url: str) -> Callable[[], Driver]:
 
 def openscout_pragmas(url: str) -> list[tuple[str, Any]]:
     """The pragma values that openscout's SqlStore gives its SQLite connections."""
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
 
     store = SqlStore(url)
     try:
@@ -413,7 +413,7 @@ def show_sql(url: str, data: Data, key: str, tag: str) -> None:
 
     from openscout import service
     from openscout.contract.v1 import decode
-    from openscout.store.sql import SqlStore
+    from openscout.store.engine import SqlStore
 
     first, second = data.customers[0], data.customers[1]
     store = SqlStore(url)
@@ -446,7 +446,8 @@ def show_sql(url: str, data: Data, key: str, tag: str) -> None:
         }
         write = decode.update_request(json.dumps(body).encode(), None)
         sent.clear()
-        service.update_customer(store, key, first.id, write.patch, datetime.now(UTC))
+        account = service.account_for_key(store, keys.hash_key(key)) or 0
+        service.update_customer(store, account, first.id, write.patch, datetime.now(UTC))
     finally:
         store.close()
     print(f"openscout, one PUT of the mix ({len(sent)} statements):")
