@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,6 +46,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--server",
+        help="serve openscout on this HTTP server in both trees (OPENSCOUT_SERVER), when their "
+        "defaults differ; the framework ratios are then left out, as each tree divides by the "
+        "ceiling of its own default server",
+    )
     options = parser.parse_args()
     if options.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -89,7 +96,8 @@ def bench(tree: Path, options: argparse.Namespace) -> list[dict[str, Any]]:
         *("--sizes", options.sizes, "--backends", options.backends),
         *("--seconds", f"{options.seconds:g}"),
     ]
-    done = subprocess.run(command, cwd=tree, stdout=subprocess.DEVNULL)
+    env = {**os.environ, **({"OPENSCOUT_SERVER": options.server} if options.server else {})}
+    done = subprocess.run(command, cwd=tree, stdout=subprocess.DEVNULL, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}) in {tree}")
     report = json.loads((tree / "build" / "bench" / "report.json").read_text())
@@ -128,6 +136,7 @@ def render(
         "",
         f"Medians of {options.rounds} alternating rounds of each tree's own `bench/run.py "
         f"--sizes {options.sizes} --backends {options.backends} --seconds {options.seconds:g}`"
+        f"{f', openscout on {options.server} in both' if options.server else ''}"
         f", in {elapsed / 60:.0f} min. head ÷ base above 1 is better for req/s and the ratios, "
         "below 1 for p99.",
         "",
@@ -143,6 +152,8 @@ def render(
         cells = []
         for figure, digits in zip(FIGURES, (0, 1, 3, 2), strict=True):
             before, after = median("base", wanted, figure), median("head", wanted, figure)
+            if options.server and figure == "framework_ratio":
+                before = after = None
             cells.append(f"{number(before, digits)} → {number(after, digits)}")
         before, after = median("base", wanted, "per_second"), median("head", wanted, "per_second")
         change = number(after / before, 2) if before and after else "-"
