@@ -14,7 +14,7 @@ from openscout import service
 from openscout.contract.v1 import decode, encode, query, wire
 from openscout.contract.v1.fields import Selector
 from openscout.domain.customers import Customer
-from openscout.domain.errors import Invalid
+from openscout.domain.errors import BodyTooLarge, Invalid
 from openscout.domain.search import Found, Search
 from openscout.http.auth import account_of
 from openscout.http.body import read_body
@@ -50,8 +50,7 @@ class V1:
         ]
 
     async def create_customer(self, request: Request) -> Response:
-        account = account_of(request)
-        write = await _decode(request, decode.create_request)
+        account, write = await _written(request, decode.create_request)
         customer = await self.store.run(
             service.create_customer, self.store, account, write.patch, self._now(account)
         )
@@ -70,9 +69,8 @@ class V1:
         return JsonResponse(wire.item(encode.full(customer), selector))
 
     async def update_customer(self, request: Request) -> Response:
-        account = account_of(request)
+        account, write = await _written(request, decode.update_request)
         customer_id: int = request.path_params["customer_id"]
-        write = await _decode(request, decode.update_request)
         customer = await self.store.run(
             service.update_customer,
             self.store,
@@ -121,13 +119,22 @@ class V1:
         return self.clock(account).replace(microsecond=0)
 
 
-async def _decode(
+async def _written(
     request: Request, decoder: Callable[[bytes, str | None], decode.WriteRequest]
-) -> decode.WriteRequest:
-    """The body, read (up to v1's 100 kB, spec §2) and decoded. Problems with its values are
-    reported by the service, after the customer is found (docs/decisions/errors.md)."""
-    body = await read_body(request, wire.MAX_BODY_BYTES)
-    return decoder(body, request.query_params.get("reload"))
+) -> tuple[int, decode.WriteRequest]:
+    """The request's account and its body, read (up to v1's 100 kB, spec §2) and decoded.
+
+    The body is read before the credentials are judged, so that a refused write leaves its
+    connection ready for the next request instead of closing it over a body nobody read; a 401
+    still comes before a 413 or a 400. Problems with the body's values are reported by the
+    service, after the customer is found (docs/decisions/errors.md)."""
+    try:
+        body = await read_body(request, wire.MAX_BODY_BYTES)
+    except BodyTooLarge:
+        account_of(request)
+        raise
+    account = account_of(request)
+    return account, decoder(body, request.query_params.get("reload"))
 
 
 def _collection(
