@@ -115,8 +115,7 @@ def measure(database: Path, size: int, requests: int, warmup: int) -> dict[str, 
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "openscout", "serve"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-            *("--rate-limit", "0"),  # hundreds of requests a minute from one account
+            *("--host", "127.0.0.1", "--port", str(port)),
             *url(database),
         ],
         cwd=ROOT,

@@ -12,7 +12,7 @@ the other, nothing else running:
 
 1. storage ceiling: bench/storage_ceiling.py replays the SQL of the update and of the get
    transaction in-process with the raw driver on the same database;
-2. `openscout serve` (its defaults, `--rate-limit 0`) under wrk -t2 --latency: GET by id, list
+2. `openscout serve` (what `make serve` runs: its defaults) under wrk -t2 --latency: GET by id, list
    page 1 filtered by email, search by email (64 connections) and the PUT mix of put.lua (64
    connections on SQLite, 8 on PostgreSQL);
 3. once per backend, after its sizes: the framework ceiling, bench/ceiling_app.py served like

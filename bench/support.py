@@ -262,13 +262,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def openscout_serve(database_url: str, *extra: str) -> list[str]:
-    """The command line of `openscout serve` for a benchmark: its defaults (worker count,
-    pool size, access log), on a loopback port, without rate limits (a benchmark sends
-    thousands of requests a second from one account)."""
+    """The command line of `openscout serve` for a benchmark: what `make serve` runs (its
+    defaults: server, worker count, pool size, access log, no rate limits), on a loopback port
+    and the benchmark's database."""
     return [
         *(sys.executable, "-m", "openscout", "serve"),
-        *("--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning"),
-        *("--rate-limit", "0"),
+        *("--host", "127.0.0.1", "--port", "{port}"),
         *("--database-url", database_url),
         *extra,
     ]
