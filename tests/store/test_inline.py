@@ -21,8 +21,9 @@ import pytest
 
 from openscout import keys, service
 from openscout.contract.v1 import decode
+from openscout.domain.changes import CustomerPatch
 from openscout.domain.customers import Customer
-from openscout.store.base import unbounded
+from openscout.store.base import is_unbounded, unbounded, unbounded_when
 from openscout.store.engine import SqlStore
 from openscout.store.sqlite import Busy, InlineLane
 from tests.conftest import migrated_store, new_account, running_server
@@ -120,6 +121,35 @@ def test_only_a_sqlite_file_answers_inline(sqlite_store: SqlStore, tmp_path: Pat
 
 def test_unbounded_use_cases_never_run_on_the_event_loop(sqlite_store: SqlStore) -> None:
     assert threads_of(sqlite_store, this_thread_unbounded, this_thread) == [False, True]
+
+
+@unbounded_when(lambda size: size > 10)
+def this_thread_sized(size: int) -> int:
+    return threading.get_ident()
+
+
+def test_a_call_marked_large_by_its_use_case_never_runs_on_the_event_loop(
+    sqlite_store: SqlStore,
+) -> None:
+    async def main() -> list[bool]:
+        loop_thread = threading.get_ident()
+        return [await sqlite_store.run(this_thread_sized, size) == loop_thread for size in (3, 11)]
+
+    assert anyio.run(main) == [True, False]
+
+
+def test_writes_with_many_entries_are_large_and_others_bounded() -> None:
+    def patch(phones: int) -> CustomerPatch:
+        body = {"phones": [{"value": str(n)} for n in range(phones)]}
+        return decode.update_request(json.dumps(body).encode(), None).patch
+
+    small, large = patch(service.LARGE_WRITE_ENTRIES), patch(service.LARGE_WRITE_ENTRIES + 1)
+    for use_case, before in (
+        (service.update_customer, (None, 1, 1)),
+        (service.create_customer, (None, 1)),
+    ):
+        assert not is_unbounded(use_case, (*before, small, NOW))
+        assert is_unbounded(use_case, (*before, large, NOW))
 
 
 def test_inline_calls_read_and_write_like_any_other(sqlite_store: SqlStore) -> None:

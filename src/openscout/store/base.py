@@ -26,8 +26,28 @@ def unbounded(function: F) -> F:
     return function
 
 
-def is_unbounded(function: Callable[..., object]) -> bool:
-    return bool(getattr(function, _UNBOUNDED, False))
+def unbounded_when(is_large: Callable[..., bool]) -> Callable[[F], F]:
+    """Mark a use case that is bounded unless `is_large(*args, **kwargs)` says a call of it is
+    not (an update carrying thousands of entries): `Store.run` never runs such a call on the
+    event loop, where it would hold every other request for its length."""
+
+    def mark(function: F) -> F:
+        setattr(function, _UNBOUNDED, is_large)
+        return function
+
+    return mark
+
+
+def is_unbounded(
+    function: Callable[..., object],
+    args: tuple[object, ...] = (),
+    kwargs: dict[str, object] | None = None,
+) -> bool:
+    """Whether this call of `function` is unbounded (`unbounded`, `unbounded_when`)."""
+    mark = getattr(function, _UNBOUNDED, False)
+    if callable(mark):
+        return bool(mark(*args, **(kwargs or {})))
+    return bool(mark)
 
 
 @dataclass(frozen=True, slots=True)

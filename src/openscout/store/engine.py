@@ -107,7 +107,7 @@ class SqlStore:
         process's lock, the next ones wait on the loop without holding a thread, and run inline
         again as soon as the lock is free."""
         lane = self.inline_lane
-        if lane is None or is_unbounded(use_case):
+        if lane is None or is_unbounded(use_case, args, kwargs):
             return await self._in_thread(self._lanes_of_this_loop(), use_case, *args, **kwargs)
         try:
             return lane.call(use_case, *args, **kwargs)
