@@ -244,8 +244,11 @@ def send_raw(base_url: str, head: bytes, body_parts: Iterable[bytes] = ()) -> ht
     assert port is not None
     with socket.create_connection((host, port), timeout=30) as sock:
         sock.sendall(head)
-        for part in body_parts:
-            sock.sendall(part)
+        try:
+            for part in body_parts:
+                sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered before the whole body was sent, and closed: read on
         received = b""
         while b"\r\n\r\n" not in received:
             chunk = sock.recv(65536)
