@@ -255,15 +255,8 @@ class Settings:
         """These settings with the options that were given (None means not given), checked
         as their environment variables are; every bad one is reported at once. Values may be
         the options' text or already of the setting's type."""
-        values, problems = {}, []
-        for setting in settings_fields():
-            given = options.get(setting.name)
-            if given is None:
-                continue
-            try:
-                values[setting.name] = _parse(setting, given)
-            except ValueError as error:
-                problems.append(f"{flag(setting)}={given} {error}")
+        given = {name: value for name, value in options.items() if value is not None}
+        values, problems = _parse_all(given, lambda setting, text: f"{flag(setting)}={text}")
         if _expand_helpscout_limits(values):
             problems.append(
                 "--helpscout-limits means --rate-limit 200 --burst-limit 12: give one or the other"
@@ -322,19 +315,32 @@ def _expand_helpscout_limits(values: dict[str, Any]) -> bool:
     return False
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `OPENSCOUT_<NAME>` variables; every bad value is reported at once."""
-    environ = os.environ if environ is None else environ
+def _parse_all(
+    given: Mapping[str, Any], named: Callable[[Field[Any], Any], str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The settings `given` (by name) parsed, and a problem for each bad one, `named` as the
+    user gave it (an option or a variable)."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for setting in settings_fields():
-        raw = environ.get(variable(setting))
-        if raw is None or raw == "":
+        if setting.name not in given:
             continue
         try:
-            values[setting.name] = _parse(setting, raw)
+            values[setting.name] = _parse(setting, given[setting.name])
         except ValueError as error:
-            problems.append(f"{variable(setting)}={raw!r} {error}")
+            problems.append(f"{named(setting, given[setting.name])} {error}")
+    return values, problems
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `OPENSCOUT_<NAME>` variables; every bad value is reported at once."""
+    environ = os.environ if environ is None else environ
+    given = {
+        setting.name: environ[variable(setting)]
+        for setting in settings_fields()
+        if environ.get(variable(setting))
+    }
+    values, problems = _parse_all(given, lambda setting, text: f"{variable(setting)}={text!r}")
     if _expand_helpscout_limits(values):
         problems.append(
             "OPENSCOUT_HELPSCOUT_LIMITS means a rate limit of 200 and a burst limit of 12: "
