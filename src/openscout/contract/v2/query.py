@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from openscout.contract.v1 import query as v1
 from openscout.contract.v2 import wire
-from openscout.domain.errors import Invalid, Problem, Reason
+from openscout.domain.errors import Problem, Reason
 from openscout.domain.search import EVERYTHING, Criteria, Field, Match, Range, Search, all_of
 
 
@@ -29,8 +29,8 @@ def list_customers(params: Mapping[str, str]) -> Listing:
     with v2's `email:`; all must match. `sortField`, `sortOrder`, `page` as v1's search reads
     them; 50 a page. A blank parameter counts as absent.
 
-    Raises `Invalid` listing every bad parameter value, then `UnreadableQuery` for a query
-    that cannot be read.
+    Raises `ParameterProblems` (an `Invalid`) listing every bad parameter value, then
+    `UnreadableQuery` for a query that cannot be read.
     """
     problems: list[Problem] = []
     page = v1.read_page(params, problems)
@@ -54,7 +54,7 @@ def list_customers(params: Mapping[str, str]) -> Listing:
         else:
             criteria.append(Range(Field.MODIFIED_AT, low=moment))
     if problems:
-        raise Invalid(problems)
+        raise wire.ParameterProblems(problems)
     query = params.get(wire.QUERY_PARAMETER) or ""
     if query.strip():
         criteria.append(v1.parse(query, containing=wire.CONTAINING_FIELDS))
