@@ -40,6 +40,8 @@ UNDESCRIBED = {
     openapi.ASSETS_PATH,
 }
 TOOLKIT_PREFIX = "/_openscout/"
+#: v2's routes, not described yet.
+V2_PREFIX = "/v2/"
 
 
 def template(path: str) -> str:
@@ -64,7 +66,7 @@ def served_routes(store: SqlStore) -> set[tuple[str, str]]:
     routes: set[tuple[str, str]] = set()
     for route in app.routes:
         assert isinstance(route, Route), f"not a plain route: {route!r}"
-        if route.path in UNDESCRIBED or route.path.startswith(TOOLKIT_PREFIX):
+        if route.path in UNDESCRIBED or route.path.startswith((TOOLKIT_PREFIX, V2_PREFIX)):
             continue
         routes |= {
             (method, template(route.path)) for method in route.methods or () if method != "HEAD"

@@ -20,6 +20,7 @@ from openscout.http.accesslog import AccessLog, is_api_path
 from openscout.http.auth import Authenticate
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
+from openscout.http.v2 import V2
 from openscout.store.base import Store
 
 #: Sent on every response, errors included, as Help Scout did (spec §2).
@@ -52,6 +53,7 @@ def create_app(
     controls = control.ControlState(server_clock) if settings.control_api else None
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
     v1 = V1(store, account_clock, public_url=settings.public_url)
+    v2 = V2(store, account_clock, public_url=settings.public_url)
     counters = ratelimit.counters(settings, store) if settings.rate_limited else None
 
     async def healthz(_request: Request) -> Response:
@@ -74,13 +76,14 @@ def create_app(
         lifespan=lifespan,
         routes=[
             *v1.routes(),
+            *v2.routes(),
             Route("/healthz", healthz, methods=["GET"]),
             *openapi.routes(),
             *(control.control_routes(controls, store) if controls else []),
         ],
         exception_handlers=dict(errors.HANDLERS),
     )
-    # v1 answers every path it does not serve with a 404 naming it (spec §7), trailing slash or
+    # v1 and v2 answer every path they do not serve with a 404 (v1 spec §7), trailing slash or
     # not; a redirect would also point at the socket's own URL, not at `public_url`.
     app.router.redirect_slashes = False
     served: ASGIApp = app
@@ -95,7 +98,8 @@ def create_app(
 
 
 def _is_guarded(path: str) -> bool:
-    """Paths whose requests act for an account: the v1 API's, and the control API's."""
+    """Paths whose requests act for an account: the v1 and v2 APIs' (`/v2/`, `/v3/`), and the
+    control API's."""
     return is_api_path(path) or control.is_control_path(path)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from openscout.contract.v1 import decode as v1_decode
 from openscout.contract.v1 import query as v1
 from openscout.contract.v2 import wire
 from openscout.domain.errors import Problem, Reason
@@ -60,3 +61,9 @@ def list_customers(params: Mapping[str, str]) -> Listing:
         criteria.append(v1.parse(query, containing=wire.CONTAINING_FIELDS))
     search = Search(all_of(criteria) if criteria else EVERYTHING, sort, page, wire.PAGE_SIZE)
     return Listing(search, mailbox_id)
+
+
+def deletes_later(params: Mapping[str, str]) -> bool:
+    """`DELETE /v2/customers/{id}?async=true`: the delete is accepted (202) rather than done
+    (204) (§4). `true` in any case, or `1`, as v1 reads its flags."""
+    return v1_decode.is_true(params.get(wire.ASYNC_PARAMETER))
