@@ -453,3 +453,18 @@ def rejected_value(problem: Problem) -> Any:
     if problem.reason is Reason.UNKNOWN_ENTRY and isinstance(value, int):
         return abs(value)
     return value
+
+
+# --- rate limits (§6, §8a.13) ------------------------------------------------------------------
+
+#: Writes count twice against the minute's allowance (§6): PATCH among them.
+WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_WEIGHT: Final = 2
+
+
+def rate_limit_headers(minute_limit: int, minute_used: int) -> dict[str, str]:
+    """`X-RateLimit-*` of every answer to a live credential (§6): v2 has the minute's only."""
+    return {
+        "X-RateLimit-Limit-Minute": str(minute_limit),
+        "X-RateLimit-Remaining-Minute": str(max(minute_limit - minute_used, 0)),
+    }
