@@ -366,3 +366,10 @@ def test_a_blank_string_clears_a_field_on_put(v2: httpx.Client, name: str) -> No
     customer = create(v2, **{name: "Something"})
     assert_no_content(v2.put(f"/v2/customers/{customer}", json={name: "   "}))
     assert fetch(v2, customer)[name] is None
+
+
+def test_an_age_past_20_characters_is_refused_on_every_backend(v2: httpx.Client) -> None:
+    customer = create(v2, age="x" * 20)
+    response = v2.put(f"/v2/customers/{customer}", json={"age": "y" * 21})
+    assert_problems(response, ("age", "size must be between 1 and 20", "y" * 21))
+    assert fetch(v2, customer)["age"] == "x" * 20
