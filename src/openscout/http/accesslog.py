@@ -23,7 +23,7 @@ from openscout import logs
 from openscout.contract.v1 import wire
 from openscout.contract.v2 import wire as v2_wire
 from openscout.http.auth import principal
-from openscout.http.openapi import OPENAPI_PATH
+from openscout.http.openapi import OPENAPI_PATH, V2_OPENAPI_PATH
 
 log = logging.getLogger("openscout.access")
 
@@ -34,7 +34,7 @@ _FLUSH_SECONDS: Final = 0.1
 #: Paths are cut to this many characters in the log.
 _MAX_PATH: Final = 1000
 #: API paths served without a credential: never counted, their accounts never looked up.
-_OPEN_PATHS: Final = frozenset({OPENAPI_PATH})
+_OPEN_PATHS: Final = frozenset({OPENAPI_PATH, V2_OPENAPI_PATH})
 
 
 @dataclass(slots=True)
