@@ -144,8 +144,10 @@ class SqlStore:
             with self.inline_lane.transaction(write=False) as connection:
                 yield SqlTransaction(connection, self.dialect)
             return
-        with self._translated(), self.engine.connect() as connection, connection.begin():
-            yield SqlTransaction(connection, self.dialect)
+        with self._translated(), self.engine.connect() as connection:
+            connection.execution_options(**self.dialect.read_options)
+            with connection.begin():
+                yield SqlTransaction(connection, self.dialect)
 
     @contextmanager
     def writing(self) -> Iterator[SqlTransaction]:
