@@ -77,8 +77,8 @@ def new_app(
     store: SqlStore, account_name: str, *, redirect_uri: str | None = None, name: str = "test"
 ) -> tuple[str, str]:
     """A new OAuth app of the account (created when new): its client id and secret."""
-    made = apps.create_app(store, account_name, name, redirect_uri, datetime.now(UTC))
-    return made.client_id, made.client_secret
+    client_id, secret = apps.create_app(store, account_name, name, redirect_uri, datetime.now(UTC))
+    return client_id, secret
 
 
 def bearer_token(store: SqlStore, account_name: str, *, now: datetime | None = None) -> str:

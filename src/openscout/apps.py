@@ -17,7 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
 from openscout import keys
@@ -49,9 +49,9 @@ MAX_REDIRECT_URI_LENGTH: Final = 2_000
 _CLIENT_ID = re.compile(r"[0-9a-f]{32}")
 
 
-@dataclass(frozen=True, slots=True)
-class NewApp:
-    """A new app's credentials: the secret is shown only this once."""
+class NewApp(NamedTuple):
+    """A new app's credentials, `client_id, client_secret = create_app(...)`: the secret is
+    shown only this once."""
 
     client_id: str
     client_secret: str
