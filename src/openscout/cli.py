@@ -1,4 +1,5 @@
-"""The `openscout` command: serve · keys create|list|revoke · db upgrade|check|seed."""
+"""The `openscout` command: serve · keys create|list|revoke · apps create|list|revoke|authorize ·
+db upgrade|check|seed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openscout import __version__, extras, logs, service
+from openscout import __version__, apps, extras, logs, service
 from openscout.config import (
     DEFAULT_DATABASE_URL,
     Settings,
@@ -27,7 +28,7 @@ from openscout.config import (
     sqlite_path,
     variable,
 )
-from openscout.domain.errors import Invalid, StoreUnavailable
+from openscout.domain.errors import Invalid, StoreUnavailable, UnknownApp
 from openscout.extras import MissingExtra
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
@@ -125,6 +126,46 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id", type=int, metavar="KEY_ID", help="the id shown by `keys list`")
     database_option(revoke)
     revoke.set_defaults(command=_keys_revoke)
+
+    app_commands = commands.add_parser(
+        "apps", help="manage OAuth apps (the v2 API's clients)"
+    ).add_subparsers(title="apps commands", required=True, metavar="COMMAND")
+    create_app = app_commands.add_parser(
+        "create", help="create an app; prints its client id and secret on the last two lines"
+    )
+    create_app.add_argument(
+        "--name", required=True, help=f"the app's name (at most {apps.MAX_NAME_LENGTH} characters)"
+    )
+    create_app.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account the app acts for, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    create_app.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="where the approval page sends the authorization code (an http or https URL); "
+        "needed for the authorization-code grant in a browser",
+    )
+    database_option(create_app)
+    create_app.set_defaults(command=_apps_create)
+    list_apps = app_commands.add_parser("list", help="list apps (never their secrets)")
+    database_option(list_apps)
+    list_apps.set_defaults(command=_apps_list)
+    revoke_app = app_commands.add_parser(
+        "revoke", help="revoke an app: its tokens stop working at once"
+    )
+    revoke_app.add_argument("client_id", metavar="CLIENT_ID", help="the app's client id")
+    database_option(revoke_app)
+    revoke_app.set_defaults(command=_apps_revoke)
+    authorize = app_commands.add_parser(
+        "authorize",
+        help="complete the authorization-code grant for the app's account without a browser; "
+        "prints a refresh token on the last line",
+    )
+    authorize.add_argument("client_id", metavar="CLIENT_ID", help="the app's client id")
+    database_option(authorize)
+    authorize.set_defaults(command=_apps_authorize)
 
     db_commands = commands.add_parser("db", help="manage the database").add_subparsers(
         title="db commands", required=True, metavar="COMMAND"
@@ -437,6 +478,79 @@ def _keys_revoke(settings: Settings, options: argparse.Namespace) -> int:
     if not revoked:
         raise Refused(f"no live key with id {options.key_id}", code=1)
     print(f"Revoked key {options.key_id}; requests with it get 401 from now on.")
+    return 0
+
+
+# -- apps
+
+
+def _apps_create(settings: Settings, options: argparse.Namespace) -> int:
+    account, name = options.account.strip(), options.name
+    problems = []
+    if not account:
+        problems.append("--account must not be blank")
+    if not name.strip():
+        problems.append("--name must not be blank")
+    for option, value in (("account", account), ("name", name)):
+        if len(value) > apps.MAX_NAME_LENGTH:
+            problems.append(
+                f"--{option} is {len(value)} characters long; at most {apps.MAX_NAME_LENGTH}"
+            )
+    uri = options.redirect_uri
+    if uri is not None and not apps.is_redirect_uri(uri):
+        problems.append("--redirect-uri must be an http or https URL with a host and no #fragment")
+    if problems:
+        raise Refused("; ".join(problems))
+    with _opened(settings, create=True) as store:
+        made = apps.create_app(store, account, name, uri, _now())
+    print(f"Created the app {name!r} for account {account!r}.")
+    print("Its client id, then its secret, which is shown only this once:")
+    print(made.client_id)
+    print(made.client_secret)
+    return 0
+
+
+def _apps_list(settings: Settings, _options: argparse.Namespace) -> int:
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        listed = apps.list_apps(store)
+    if not listed:
+        print("No apps yet: `openscout apps create --name NAME` makes one.")
+        return 0
+    print(f"{'CLIENT ID':<32}  {'ACCOUNT':<16}  {'CREATED':<20}  {'STATUS':<28}  NAME")
+    for app in listed:
+        status = "revoked " + _when(app.revoked_at) if app.revoked_at else "live"
+        print(
+            f"{app.client_id:<32}  {app.account:<16}  {_when(app.created_at):<20}  "
+            f"{status:<28}  {app.name}"
+        )
+        if app.redirect_uri:
+            print(f"{'':<32}  redirect URI: {app.redirect_uri}")
+    return 0
+
+
+def _apps_revoke(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        revoked = apps.revoke_app(store, options.client_id, _now())
+    if not revoked:
+        raise Refused(f"no live app with client id {options.client_id!r}", code=1)
+    print(f"Revoked the app {options.client_id}; its tokens get 401 from now on.")
+    return 0
+
+
+def _apps_authorize(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        try:
+            issued = apps.authorize_as_owner(
+                store, options.client_id, _now(), lifetime=settings.token_lifetime
+            )
+        except UnknownApp:
+            raise Refused(f"no live app with client id {options.client_id!r}", code=1) from None
+    print(f"Authorized the app {options.client_id} for its account.")
+    print(f"An access token, good for {issued.expires_in} seconds:")
+    print(issued.access_token)
+    print("Its refresh token (grant_type=refresh_token with the app's id and secret), shown once:")
+    print(issued.refresh_token)
     return 0
 
 

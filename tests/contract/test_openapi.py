@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from openscout.config import Settings
 from openscout.contract.v1 import wire
+from openscout.contract.v2 import oauth
 from openscout.http import app as http_app
 from openscout.http import openapi
 from openscout.http.app import create_app
@@ -31,13 +32,16 @@ from tests.helpers import ADDRESS_KEYS, CORS, FULL_KEYS, JSON, route_not_found
 DOCUMENT = openapi.document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-#: Routes that are not part of v1: the document itself and the page that shows it, and the
-#: testing toolkit's control API.
+#: Routes that are not part of v1: the document itself and the page that shows it, the
+#: OAuth endpoints of v2, and the testing toolkit's control API.
 UNDESCRIBED = {
     openapi.OPENAPI_PATH,
     openapi.DOCS_PATH,
     openapi.DOCS_SLASH_PATH,
     openapi.ASSETS_PATH,
+    oauth.TOKEN_PATH,
+    oauth.AUTHORIZE_PATH,
+    oauth.TRANSITION_PATH,
 }
 TOOLKIT_PREFIX = "/_openscout/"
 

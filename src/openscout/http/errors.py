@@ -25,20 +25,27 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from openscout.contract.v1 import wire
+from openscout.contract.v2 import oauth
 from openscout.domain.errors import (
     BodyTooLarge,
     CustomerNotFound,
     DomainError,
     EmailTaken,
     Invalid,
+    InvalidGrant,
+    KeyRefused,
     LimitReached,
     MailboxNotFound,
     Malformed,
     RateLimited,
+    RedirectNotRegistered,
     SnapshotNotFound,
     StoreUnavailable,
     Unauthorized,
+    UnknownApp,
+    UnknownClient,
     UnreadableQuery,
+    UnsupportedGrant,
 )
 from openscout.http.responses import JsonResponse
 
@@ -50,7 +57,13 @@ STATUSES: Final[Mapping[type[DomainError], int]] = {
     Invalid: 400,
     Malformed: 400,
     UnreadableQuery: 400,
+    InvalidGrant: 400,
+    UnsupportedGrant: 400,
+    UnknownApp: 400,
+    RedirectNotRegistered: 400,
+    KeyRefused: 400,
     Unauthorized: 401,
+    UnknownClient: 401,
     CustomerNotFound: 404,
     MailboxNotFound: 404,
     SnapshotNotFound: 404,
@@ -104,8 +117,32 @@ V1: Final = ErrorShape(
 )
 
 
-def shape_of(_scope: Scope) -> ErrorShape:
-    """The error shape of a request's API version (by its path, once v2 is served)."""
+#: The token and approval endpoints: RFC 6749 §5.2's `{"error", "error_description"}`.
+OAUTH: Final = ErrorShape(
+    body=oauth.error_body,
+    message=oauth.message_body,
+    server_error=wire.SERVER_ERROR,
+    challenge={"WWW-Authenticate": "Basic"},
+    exchange={BodyTimeout: wire.BODY_TIMEOUT},
+)
+
+#: The transition service: `{"status", "message"}` (v2 spec §1).
+TRANSITION: Final = ErrorShape(
+    body=oauth.transition_error,
+    message=oauth.transition_message,
+    server_error=wire.SERVER_ERROR,
+    challenge={},
+    exchange={BodyTimeout: wire.BODY_TIMEOUT},
+)
+
+
+def shape_of(scope: Scope) -> ErrorShape:
+    """The error shape of a request's API version, by its path."""
+    path = scope["path"]
+    if path == oauth.TRANSITION_PATH:
+        return TRANSITION
+    if oauth.is_oauth_path(path):
+        return OAUTH
     return V1
 
 
@@ -132,7 +169,7 @@ def error_response(error: Exception, scope: Scope) -> Response:
         log.warning("database unavailable: %s", error)
     headers: dict[str, str] = {}
     match error:
-        case Unauthorized():
+        case Unauthorized() | UnknownClient():
             headers.update(shape.challenge)
         case BodyTooLarge() | BodyTimeout():  # the rest of what was sent is not read
             headers["Connection"] = "close"

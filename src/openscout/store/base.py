@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Final, ParamSpec, Protocol, TypeVar
 
 from openscout.domain.customers import Customer
 from openscout.domain.search import Found, Search
@@ -94,6 +94,142 @@ class Keys(Protocol):
     def count_live_keys(self) -> int: ...
 
 
+#: The kinds of OAuth token kept (`Token.kind`).
+ACCESS: Final = "access"
+REFRESH: Final = "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An OAuth app as listed: never its secret, which is shown once and stored hashed."""
+
+    id: int
+    account_id: int
+    account: str
+    name: str
+    client_id: str
+    redirect_uri: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """A token to keep, by its hash. A transition token names the v1 key it was exchanged for
+    and the salt that makes it again from that key."""
+
+    kind: str
+    token_hash: str
+    app_id: int
+    account_id: int
+    expires_at: datetime | None
+    refresh_id: int | None = None
+    api_key_id: int | None = None
+    key_salt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A kept token, as found by its hash."""
+
+    id: int
+    kind: str
+    app_id: int
+    account_id: int
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A kept authorization code, as found by its hash; `redirect_uri` is the one its
+    authorization request named (None: it named none)."""
+
+    id: int
+    app_id: int
+    account_id: int
+    redirect_uri: str | None
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveKey:
+    """A live v1 API key: its id and its account."""
+
+    id: int
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionPair:
+    """The live access token the transition service gave for one key and app, whose refresh
+    token is live too: the salt that makes both again, and when the access token expires."""
+
+    key_salt: str
+    expires_at: datetime
+
+
+class Apps(Protocol):
+    """OAuth apps, the tokens issued to them and their authorization codes."""
+
+    def create_app(
+        self,
+        account_id: int,
+        name: str,
+        client_id: str,
+        secret_hash: str,
+        redirect_uri: str | None,
+        now: datetime,
+    ) -> int:
+        """Store a new app of the account; its id."""
+
+    def list_apps(self) -> list[App]: ...
+
+    def find_app(self, client_id: str) -> tuple[App, str] | None:
+        """The app with this client id, live or revoked, and the hash of its secret."""
+
+    def revoke_app(self, client_id: str, now: datetime) -> bool:
+        """Revoke an app (its tokens die with it); False when no live app has this id."""
+
+    def add_token(self, token: NewToken, now: datetime) -> int:
+        """Keep a new token; its id."""
+
+    def find_token(self, token_hash: str) -> Token | None: ...
+
+    def retire_token(self, token_id: int, now: datetime, replaced_by: int | None) -> bool:
+        """Revoke a token unless it is revoked already (False then: another request used it
+        first)."""
+
+    def account_for_token(self, token_hash: str, now: datetime) -> int | None:
+        """The account of a live access token of a live app, by the token's hash."""
+
+    def add_code(
+        self,
+        code_hash: str,
+        app_id: int,
+        account_id: int,
+        redirect_uri: str | None,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None: ...
+
+    def find_code(self, code_hash: str) -> Code | None: ...
+
+    def use_code(self, code_id: int, now: datetime) -> bool:
+        """Mark a code used unless it is used already (False then)."""
+
+    def live_key(self, key_hash: str) -> LiveKey | None:
+        """The live v1 key with this hash."""
+
+    def transition_pair(self, app_id: int, api_key_id: int, now: datetime) -> TransitionPair | None:
+        """The newest live pair the transition service gave for this key and app."""
+
+    def forget_expired(self, app_id: int, now: datetime) -> None:
+        """Delete the app's access tokens and codes past their expiry, and its refresh tokens
+        retired more than a day ago: what can never be used again."""
+
+
 class Customers(Protocol):
     """One account's customers, one at a time, and the lists and searches over them."""
 
@@ -150,7 +286,7 @@ class Snapshots(Protocol):
         a restore of the account's own earlier state does; nothing checks those ids are free."""
 
 
-class Transaction(Keys, Customers, RateLimits, Bulk, Snapshots, Protocol):
+class Transaction(Keys, Apps, Customers, RateLimits, Bulk, Snapshots, Protocol):
     """One database transaction: everything done through it commits or rolls back together.
     Use cases name the narrower protocol they need."""
 

@@ -157,3 +157,62 @@ rate_limits = Table(
     Column("period_start", BigInteger, nullable=False),
     Column("hits", BigInteger, nullable=False),
 )
+
+# OAuth 2.0 apps (v2 spec §1), each of one account: the client id in clear (it is public), the
+# secret as SHA-256 hex like API keys (it is random).
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("redirect_uri", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Access and refresh tokens, by their SHA-256 hex. An access token is live until `expires_at`
+# unless it or its app is revoked; a refresh token never expires, and is retired (`revoked_at`,
+# `replaced_by`) when it is used. The transition service's tokens name the v1 key they were
+# exchanged for and keep the salt that, with that key, makes them again (apps.py).
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("app_id", ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("replaced_by", ForeignKey("oauth_tokens.id", ondelete="SET NULL"), nullable=True),
+    # An access token's refresh token, issued with it.
+    Column("refresh_id", ForeignKey("oauth_tokens.id", ondelete="SET NULL"), nullable=True),
+    Column("api_key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True),
+    Column("key_salt", String(32), nullable=True),
+    # An app's tokens by expiry: those past it are deleted as the app gets new ones.
+    Index("ix_oauth_tokens_app_expires", "app_id", "expires_at"),
+    Index("ix_oauth_tokens_api_key", "api_key_id"),
+    sqlite_autoincrement=True,
+)
+
+# Authorization codes (RFC 6749 §4.1), by their SHA-256 hex: single use, ten minutes.
+# `redirect_uri` is the one the authorization request named, if it named one.
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("app_id", ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Index("ix_oauth_codes_app_expires", "app_id", "expires_at"),
+    sqlite_autoincrement=True,
+)
