@@ -25,6 +25,7 @@ from openscout.store.bulk import BulkRows
 from openscout.store.customers import CustomerRows
 from openscout.store.dialect import Dialect, dialect_for, translated
 from openscout.store.keys import KeyRows
+from openscout.store.properties import PropertyRows
 from openscout.store.ratelimits import RateLimitRows
 from openscout.store.snapshots import SnapshotRows
 from openscout.store.sqlite import WRITE, Busy, InlineLane, read_only_url
@@ -33,9 +34,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class SqlTransaction(CustomerRows, KeyRows, RateLimitRows, BulkRows, SnapshotRows):
+class SqlTransaction(CustomerRows, KeyRows, RateLimitRows, BulkRows, SnapshotRows, PropertyRows):
     """A Transaction on one open connection: each aggregate's part (store/customers.py,
-    keys.py, ratelimits.py, bulk.py, snapshots.py) on the same connection."""
+    keys.py, ratelimits.py, bulk.py, snapshots.py, properties.py) on the same connection."""
 
 
 class _Lanes:
