@@ -143,10 +143,13 @@ def _added_ids(customer: Customer, edits: CustomerEdits) -> tuple[int | None, ..
     return tuple(found)
 
 
+@unbounded
 def delete_customer(store: Store, account: int, customer_id: int) -> None:
     """v2's DELETE (a permanent delete): the customer and everything it has are gone, for
     v1 too; its email addresses are free for another customer. `CustomerNotFound` when the
-    account has no such customer."""
+    account has no such customer. Unbounded: what goes with the customer (thousands of
+    entries, say) is not known before, and deletes are rare enough that a thread costs
+    nothing that matters."""
     with store.writing() as transaction:
         if not (0 < customer_id <= MAX_ID and transaction.delete_customer(account, customer_id)):
             raise CustomerNotFound(customer_id)

@@ -18,6 +18,7 @@ from openscout.domain.customers import Collection, Customer, Property
 from openscout.domain.errors import CustomerNotFound, EmailTaken, Invalid, PropertyExists
 from openscout.domain.properties import PropertyDefinition, PropertyType, new_definition
 from openscout.domain.search import Search
+from openscout.store.base import is_unbounded
 from openscout.store.engine import SqlStore
 from tests.store.test_sql_store import make_customer, new_account_id
 
@@ -354,3 +355,15 @@ def test_a_v2_list_page_carries_everything_and_a_v1_list_does_not(
     assert listed == made
     (plain,) = service.list_customers(module_store, account, Search()).customers
     assert (plain.emails, plain.address, plain.properties) == ((), None, ())
+
+
+def test_lists_deletes_and_long_edits_never_run_on_the_event_loop() -> None:
+    few = decode.patch_request(body([{"op": "remove", "path": "/firstName"}] * 3))
+    many = decode.patch_request(body([{"op": "remove", "path": "/firstName"}] * 501))
+    assert is_unbounded(service.list_customers_v2)
+    assert is_unbounded(service.delete_customer)
+    assert not is_unbounded(service.edit_customer, (None, 1, 1, few, LATER))
+    assert is_unbounded(service.edit_customer, (None, 1, 1, many, LATER))
+    assert not is_unbounded(
+        service.overwrite_customer, (None, 1, 1, decode.overwrite_request(b"{}"), LATER)
+    )
