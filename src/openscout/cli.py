@@ -1,5 +1,5 @@
 """The `openscout` command: serve · keys create|list|revoke · apps create|list|revoke|authorize ·
-db upgrade|check|seed."""
+properties create|list · db upgrade|check|seed."""
 
 from __future__ import annotations
 
@@ -28,7 +28,15 @@ from openscout.config import (
     sqlite_path,
     variable,
 )
-from openscout.domain.errors import Invalid, StoreUnavailable, UnknownApp
+from openscout.domain.errors import (
+    Invalid,
+    Problem,
+    PropertyExists,
+    Reason,
+    StoreUnavailable,
+    UnknownApp,
+)
+from openscout.domain.properties import MAX_SLUG, MAX_TEXT, PropertyType, new_definition
 from openscout.extras import MissingExtra
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
@@ -166,6 +174,45 @@ def _parser() -> argparse.ArgumentParser:
     authorize.add_argument("client_id", metavar="CLIENT_ID", help="the app's client id")
     database_option(authorize)
     authorize.set_defaults(command=_apps_authorize)
+    property_commands = commands.add_parser(
+        "properties", help="manage customer properties (Help Scout v2's custom fields)"
+    ).add_subparsers(title="properties commands", required=True, metavar="COMMAND")
+    define = property_commands.add_parser(
+        "create",
+        help="define a customer property of an account (docs/decisions/v2-property-definitions.md)",
+    )
+    define.add_argument(
+        "--slug",
+        required=True,
+        help=f"its name in API paths: up to {MAX_SLUG} lowercase letters, digits, - and _",
+    )
+    define.add_argument(
+        "--name", required=True, help=f"its name as shown (up to {MAX_TEXT} characters)"
+    )
+    define.add_argument(
+        "--type", required=True, choices=[kind.value for kind in PropertyType], help="its values"
+    )
+    define.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="an option of a dropdown, in order (repeat for each; a dropdown needs one)",
+    )
+    define.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account it belongs to, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    database_option(define)
+    define.set_defaults(command=_properties_create)
+    properties = property_commands.add_parser("list", help="list an account's customer properties")
+    properties.add_argument(
+        "--account", default=DEFAULT_ACCOUNT, help=f"the account (default {DEFAULT_ACCOUNT!r})"
+    )
+    database_option(properties)
+    properties.set_defaults(command=_properties_list)
 
     db_commands = commands.add_parser("db", help="manage the database").add_subparsers(
         title="db commands", required=True, metavar="COMMAND"
@@ -551,6 +598,70 @@ def _apps_authorize(settings: Settings, options: argparse.Namespace) -> int:
     print(issued.access_token)
     print("Its refresh token (grant_type=refresh_token with the app's id and secret), shown once:")
     print(issued.refresh_token)
+    return 0
+
+
+# -- customer properties
+
+
+def _properties_create(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    _check_names(account=account)
+    try:
+        definition = new_definition(options.slug, options.name, options.type, options.options)
+    except Invalid as error:
+        raise Refused("; ".join(_option_problem(problem) for problem in error.problems)) from None
+    with _opened(settings, create=True) as store:
+        account_id = service.ensure_account(store, account, _now())
+        try:
+            service.define_property(store, account_id, definition)
+        except PropertyExists:
+            raise Refused(
+                f"account {account!r} has a property {definition.slug!r} already", code=1
+            ) from None
+    print(
+        f"Defined the {definition.type.value} property {definition.slug!r} "
+        f"({definition.name}) for account {account!r}."
+    )
+    return 0
+
+
+def _option_problem(problem: Problem) -> str:
+    """One problem of `properties create`, named by its option (`--option #2`: the second)."""
+    name, *rest = problem.path
+    if name == "options" and not rest:
+        if problem.reason is Reason.REQUIRED:
+            return "a dropdown needs at least one --option"
+        return "--option is for dropdowns only"
+    option = f"--option #{rest[0]}" if rest else f"--{name}"
+    match problem.reason:
+        case Reason.REQUIRED:
+            return f"{option} must not be blank"
+        case Reason.TOO_LONG:
+            return f"{option} is longer than {MAX_SLUG if name == 'slug' else MAX_TEXT} characters"
+        case Reason.DUPLICATE_ENTRY:
+            return f"{option} {problem.value!r} repeats an earlier option (ignoring case)"
+    if name == "slug":
+        return f"--slug {problem.value!r} may hold only lowercase letters, digits, - and _"
+    return f"{option} {problem.value!r} is not valid"
+
+
+def _properties_list(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        account_id = service.find_account(store, account)
+        listed = [] if account_id is None else service.list_properties(store, account_id)
+    if not listed:
+        print(
+            f"Account {account!r} has no properties yet: `openscout properties create` defines one."
+        )
+        return 0
+    print(f"{'SLUG':<24}  {'TYPE':<8}  NAME")
+    for definition in listed:
+        print(f"{definition.slug:<24}  {definition.type.value:<8}  {definition.name}")
+        for option_id, label in definition.options.items():
+            print(f"{'':<24}  {'':<8}    option {option_id}: {label}")
     return 0
 
 

@@ -40,6 +40,15 @@ class Invalid(DomainError):
         self.problems = tuple(problems)
 
 
+class PropertyExists(Invalid):
+    """The account has a property with this slug already: one more of that slug is refused,
+    as a value that is not valid."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__([Problem(("slug",), slug, Reason.INVALID)])
+        self.slug = slug
+
+
 class Malformed(DomainError):
     """The request body is not a JSON object at all."""
 

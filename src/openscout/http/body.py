@@ -4,9 +4,10 @@ decoded where decoding them holds no one up."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 from starlette.requests import Request
 
 from openscout.domain.errors import BodyTooLarge
@@ -43,5 +44,5 @@ async def decoded(
     """`decoder(body, ...)`: on the event loop for a small body, in a worker thread for one
     longer than `LARGE_BODY` bytes."""
     if len(body) > LARGE_BODY:
-        return await run_in_threadpool(decoder, body, *args, **kwargs)
+        return await anyio.to_thread.run_sync(partial(decoder, body, *args, **kwargs))
     return decoder(body, *args, **kwargs)

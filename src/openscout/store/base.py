@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final, ParamSpec, Protocol, TypeVar
 
 from openscout.domain.customers import Customer
+from openscout.domain.properties import PropertyDefinition
 from openscout.domain.search import Found, Search
 
 P = ParamSpec("P")
@@ -77,6 +78,9 @@ class Keys(Protocol):
 
     def account_for_key(self, key_hash: str) -> int | None:
         """The account of a live (not revoked) key, by the key's hash."""
+
+    def find_account(self, name: str) -> int | None:
+        """The id of the account `name`; None when there is none."""
 
     def ensure_account(self, name: str, now: datetime) -> int:
         """The id of the account `name`, created when new."""
@@ -236,13 +240,19 @@ class Customers(Protocol):
     def get_customer(
         self, account_id: int, customer_id: int, *, for_update: bool = False
     ) -> Customer | None:
-        """The customer with everything it has, or None when the account has no such customer."""
+        """The customer with everything it has (its property values in the order the account
+        defined the properties), or None when the account has no such customer."""
 
     def add_customer(self, account_id: int, customer: Customer) -> Customer:
         """Insert a new customer; returns it with every id assigned."""
 
     def save_customer(self, account_id: int, before: Customer, after: Customer) -> Customer:
-        """Write the difference between two states of one customer; returns `after` with ids."""
+        """Write the difference between two states of one customer (its own fields, v2's
+        included, address, entries and property values); returns `after` with ids."""
+
+    def delete_customer(self, account_id: int, customer_id: int) -> bool:
+        """Delete the customer and everything it has (its email addresses are free again);
+        False when the account has no such customer."""
 
     def email_owners(
         self, account_id: int, email_keys: Iterable[str], *, besides: int | None
@@ -250,10 +260,28 @@ class Customers(Protocol):
         """Which of these email keys belong to customers of the account other than `besides`."""
 
     def find_customers(
-        self, account_id: int, search: Search, *, with_emails: bool = False
+        self,
+        account_id: int,
+        search: Search,
+        *,
+        with_emails: bool = False,
+        with_entries: bool = False,
     ) -> Found:
         """The account's customers meeting `search.criteria`: how many in all, and the page
-        asked for in its order. Customers carry their own fields (and emails `with_emails`)."""
+        asked for in its order. Customers carry their own fields, and their emails
+        `with_emails`, or everything they have `with_entries` (entries, address, property
+        values: a few queries for the whole page, not some per customer)."""
+
+
+class Properties(Protocol):
+    """The account's custom fields (Help Scout v2's customer properties)."""
+
+    def define_property(self, account_id: int, definition: PropertyDefinition) -> bool:
+        """Add a property to the account's; False, and nothing changed, when the account has
+        one with that slug already."""
+
+    def property_definitions(self, account_id: int) -> list[PropertyDefinition]:
+        """The account's properties, in the order they were defined."""
 
 
 class RateLimits(Protocol):
@@ -279,14 +307,15 @@ class Snapshots(Protocol):
         """Every customer of the account with everything it has, in id order."""
 
     def clear_customers(self, account_id: int) -> int:
-        """Delete every customer of the account; returns how many there were."""
+        """Delete every customer of the account; returns how many there were. The account's
+        property definitions stay."""
 
     def put_customers(self, account_id: int, saved: Sequence[Customer]) -> None:
         """Insert customers with the ids they carry (theirs, their entries' and address's), as
         a restore of the account's own earlier state does; nothing checks those ids are free."""
 
 
-class Transaction(Keys, Apps, Customers, RateLimits, Bulk, Snapshots, Protocol):
+class Transaction(Keys, Apps, Customers, Properties, RateLimits, Bulk, Snapshots, Protocol):
     """One database transaction: everything done through it commits or rolls back together.
     Use cases name the narrower protocol they need."""
 

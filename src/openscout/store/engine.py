@@ -26,6 +26,7 @@ from openscout.store.customers import CustomerRows
 from openscout.store.dialect import Dialect, dialect_for, translated
 from openscout.store.keys import KeyRows
 from openscout.store.oauth import AppRows
+from openscout.store.properties import PropertyRows
 from openscout.store.ratelimits import RateLimitRows
 from openscout.store.snapshots import SnapshotRows
 from openscout.store.sqlite import WRITE, Busy, InlineLane, read_only_url
@@ -34,9 +35,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class SqlTransaction(CustomerRows, KeyRows, AppRows, RateLimitRows, BulkRows, SnapshotRows):
+class SqlTransaction(
+    CustomerRows, KeyRows, AppRows, PropertyRows, RateLimitRows, BulkRows, SnapshotRows
+):
     """A Transaction on one open connection: each aggregate's part (store/customers.py,
-    keys.py, oauth.py, ratelimits.py, bulk.py, snapshots.py) on the same connection."""
+    keys.py, oauth.py, properties.py, ratelimits.py, bulk.py, snapshots.py) on the same
+    connection."""
 
 
 class _Lanes:

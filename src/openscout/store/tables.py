@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
     text,
 )
 
@@ -71,9 +75,15 @@ customers = Table(
     Column("photo_url", Text),
     Column("photo_type", String(20)),
     Column("gender", String(20), nullable=False),
-    Column("age", String(20)),
+    # A free string: v2 writes up to 255 characters (docs/decisions/v2-written-fields.md).
+    Column("age", Text),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
+    # Known to v2 only (domain.customers.Customer): openscout keeps no organizations,
+    # conversations or drafts yet, so nothing writes these but a restore.
+    Column("organization_id", Integer),
+    Column("conversation_count", Integer, nullable=False, server_default=text("0")),
+    Column("draft", Boolean, nullable=False, server_default=false()),
     # The names as search compares and sorts them (openscout.domain.search.folded); '' when
     # missing, so that they sort the same on every backend.
     Column("first_name_key", Text, nullable=False, server_default=""),
@@ -144,6 +154,38 @@ search_terms = Table(
     Index("ix_search_terms_lookup", "account_id", "field", "term", "customer_id"),
     # The rows are their key: on SQLite, no separate rowid b-tree to keep.
     sqlite_with_rowid=False,
+)
+
+# The account's custom fields (Help Scout v2's customer properties, domain/properties.py), in
+# the order they were defined: customers show their values in that order.
+property_definitions = Table(
+    "property_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", String(20), nullable=False),
+    # A dropdown's options as a JSON array of [id, label] pairs, in their order; else [].
+    Column("options", Text, nullable=False),
+    UniqueConstraint("account_id", "slug"),
+    sqlite_autoincrement=True,
+)
+
+# A customer's value of one property, as text (domain.customers.Property). The definition
+# must exist: values reach it by (account, slug), and go with it.
+customer_properties = Table(
+    "customer_properties",
+    metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("slug", String(100), primary_key=True),
+    Column("account_id", Integer, nullable=False),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "slug"],
+        ["property_definitions.account_id", "property_definitions.slug"],
+        ondelete="CASCADE",
+    ),
 )
 
 # Rate-limit counters (spec §4), one row per account and period ("minute", "burst"): the
