@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from openscout import service
+from openscout import apps, service
 from openscout.config import Settings
 from openscout.http.app import create_app
 from openscout.store import schema
@@ -71,6 +71,22 @@ _accounts = itertools.count(1)
 def new_account(store: SqlStore, name: str | None = None) -> Account:
     name = name or f"account-{next(_accounts)}-{time.monotonic_ns()}"
     return Account(name, service.create_key(store, name, "test", datetime.now(UTC)))
+
+
+def new_app(
+    store: SqlStore, account_name: str, *, redirect_uri: str | None = None, name: str = "test"
+) -> tuple[str, str]:
+    """A new OAuth app of the account (created when new): its client id and secret."""
+    client_id, secret = apps.create_app(store, account_name, name, redirect_uri, datetime.now(UTC))
+    return client_id, secret
+
+
+def bearer_token(store: SqlStore, account_name: str, *, now: datetime | None = None) -> str:
+    """A live v2 access token of the account (client credentials of a new app), for
+    `Authorization: Bearer <token>`; `now` is when it is issued (the server's clock)."""
+    client_id, secret = new_app(store, account_name)
+    issued = apps.grant_client_credentials(store, client_id, secret, now or datetime.now(UTC))
+    return issued.access_token
 
 
 def migrated_store(url: str) -> SqlStore:

@@ -1,4 +1,5 @@
-"""The `openscout` command: serve · keys create|list|revoke · db upgrade|check|seed."""
+"""The `openscout` command: serve · keys create|list|revoke · apps create|list|revoke|authorize ·
+properties create|list · db upgrade|check|seed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openscout import __version__, extras, logs, service
+from openscout import __version__, apps, extras, logs, service
 from openscout.config import (
     DEFAULT_DATABASE_URL,
     Settings,
@@ -27,7 +28,15 @@ from openscout.config import (
     sqlite_path,
     variable,
 )
-from openscout.domain.errors import Invalid, StoreUnavailable
+from openscout.domain.errors import (
+    Invalid,
+    Problem,
+    PropertyExists,
+    Reason,
+    StoreUnavailable,
+    UnknownApp,
+)
+from openscout.domain.properties import MAX_SLUG, MAX_TEXT, PropertyType, new_definition
 from openscout.extras import MissingExtra
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
@@ -125,6 +134,85 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id", type=int, metavar="KEY_ID", help="the id shown by `keys list`")
     database_option(revoke)
     revoke.set_defaults(command=_keys_revoke)
+
+    app_commands = commands.add_parser(
+        "apps", help="manage OAuth apps (the v2 API's clients)"
+    ).add_subparsers(title="apps commands", required=True, metavar="COMMAND")
+    create_app = app_commands.add_parser(
+        "create", help="create an app; prints its client id and secret on the last two lines"
+    )
+    create_app.add_argument(
+        "--name", required=True, help=f"the app's name (at most {apps.MAX_NAME_LENGTH} characters)"
+    )
+    create_app.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account the app acts for, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    create_app.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="where the approval page sends the authorization code (an http or https URL); "
+        "needed for the authorization-code grant in a browser",
+    )
+    database_option(create_app)
+    create_app.set_defaults(command=_apps_create)
+    list_apps = app_commands.add_parser("list", help="list apps (never their secrets)")
+    database_option(list_apps)
+    list_apps.set_defaults(command=_apps_list)
+    revoke_app = app_commands.add_parser(
+        "revoke", help="revoke an app: its tokens stop working at once"
+    )
+    revoke_app.add_argument("client_id", metavar="CLIENT_ID", help="the app's client id")
+    database_option(revoke_app)
+    revoke_app.set_defaults(command=_apps_revoke)
+    authorize = app_commands.add_parser(
+        "authorize",
+        help="complete the authorization-code grant for the app's account without a browser; "
+        "prints a refresh token on the last line",
+    )
+    authorize.add_argument("client_id", metavar="CLIENT_ID", help="the app's client id")
+    database_option(authorize)
+    authorize.set_defaults(command=_apps_authorize)
+    property_commands = commands.add_parser(
+        "properties", help="manage customer properties (Help Scout v2's custom fields)"
+    ).add_subparsers(title="properties commands", required=True, metavar="COMMAND")
+    define = property_commands.add_parser(
+        "create",
+        help="define a customer property of an account (docs/decisions/v2-property-definitions.md)",
+    )
+    define.add_argument(
+        "--slug",
+        required=True,
+        help=f"its name in API paths: up to {MAX_SLUG} lowercase letters, digits, - and _",
+    )
+    define.add_argument(
+        "--name", required=True, help=f"its name as shown (up to {MAX_TEXT} characters)"
+    )
+    define.add_argument(
+        "--type", required=True, choices=[kind.value for kind in PropertyType], help="its values"
+    )
+    define.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="an option of a dropdown, in order (repeat for each; a dropdown needs one)",
+    )
+    define.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"the account it belongs to, created when new (default {DEFAULT_ACCOUNT!r})",
+    )
+    database_option(define)
+    define.set_defaults(command=_properties_create)
+    properties = property_commands.add_parser("list", help="list an account's customer properties")
+    properties.add_argument(
+        "--account", default=DEFAULT_ACCOUNT, help=f"the account (default {DEFAULT_ACCOUNT!r})"
+    )
+    database_option(properties)
+    properties.set_defaults(command=_properties_list)
 
     db_commands = commands.add_parser("db", help="manage the database").add_subparsers(
         title="db commands", required=True, metavar="COMMAND"
@@ -437,6 +525,143 @@ def _keys_revoke(settings: Settings, options: argparse.Namespace) -> int:
     if not revoked:
         raise Refused(f"no live key with id {options.key_id}", code=1)
     print(f"Revoked key {options.key_id}; requests with it get 401 from now on.")
+    return 0
+
+
+# -- apps
+
+
+def _apps_create(settings: Settings, options: argparse.Namespace) -> int:
+    account, name = options.account.strip(), options.name
+    problems = []
+    if not account:
+        problems.append("--account must not be blank")
+    if not name.strip():
+        problems.append("--name must not be blank")
+    for option, value in (("account", account), ("name", name)):
+        if len(value) > apps.MAX_NAME_LENGTH:
+            problems.append(
+                f"--{option} is {len(value)} characters long; at most {apps.MAX_NAME_LENGTH}"
+            )
+    uri = options.redirect_uri
+    if uri is not None and not apps.is_redirect_uri(uri):
+        problems.append("--redirect-uri must be an http or https URL with a host and no #fragment")
+    if problems:
+        raise Refused("; ".join(problems))
+    with _opened(settings, create=True) as store:
+        made = apps.create_app(store, account, name, uri, _now())
+    print(f"Created the app {name!r} for account {account!r}.")
+    print("Its client id, then its secret, which is shown only this once:")
+    print(made.client_id)
+    print(made.client_secret)
+    return 0
+
+
+def _apps_list(settings: Settings, _options: argparse.Namespace) -> int:
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        listed = apps.list_apps(store)
+    if not listed:
+        print("No apps yet: `openscout apps create --name NAME` makes one.")
+        return 0
+    print(f"{'CLIENT ID':<32}  {'ACCOUNT':<16}  {'CREATED':<20}  {'STATUS':<28}  NAME")
+    for app in listed:
+        status = "revoked " + _when(app.revoked_at) if app.revoked_at else "live"
+        print(
+            f"{app.client_id:<32}  {app.account:<16}  {_when(app.created_at):<20}  "
+            f"{status:<28}  {app.name}"
+        )
+        if app.redirect_uri:
+            print(f"{'':<32}  redirect URI: {app.redirect_uri}")
+    return 0
+
+
+def _apps_revoke(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        revoked = apps.revoke_app(store, options.client_id, _now())
+    if not revoked:
+        raise Refused(f"no live app with client id {options.client_id!r}", code=1)
+    print(f"Revoked the app {options.client_id}; its tokens get 401 from now on.")
+    return 0
+
+
+def _apps_authorize(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        try:
+            issued = apps.authorize_as_owner(
+                store, options.client_id, _now(), lifetime=settings.token_lifetime
+            )
+        except UnknownApp:
+            raise Refused(f"no live app with client id {options.client_id!r}", code=1) from None
+    print(f"Authorized the app {options.client_id} for its account.")
+    print(f"An access token, good for {issued.expires_in} seconds:")
+    print(issued.access_token)
+    print("Its refresh token (grant_type=refresh_token with the app's id and secret), shown once:")
+    print(issued.refresh_token)
+    return 0
+
+
+# -- customer properties
+
+
+def _properties_create(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    _check_names(account=account)
+    try:
+        definition = new_definition(options.slug, options.name, options.type, options.options)
+    except Invalid as error:
+        raise Refused("; ".join(_option_problem(problem) for problem in error.problems)) from None
+    with _opened(settings, create=True) as store:
+        account_id = service.ensure_account(store, account, _now())
+        try:
+            service.define_property(store, account_id, definition)
+        except PropertyExists:
+            raise Refused(
+                f"account {account!r} has a property {definition.slug!r} already", code=1
+            ) from None
+    print(
+        f"Defined the {definition.type.value} property {definition.slug!r} "
+        f"({definition.name}) for account {account!r}."
+    )
+    return 0
+
+
+def _option_problem(problem: Problem) -> str:
+    """One problem of `properties create`, named by its option (`--option #2`: the second)."""
+    name, *rest = problem.path
+    if name == "options" and not rest:
+        if problem.reason is Reason.REQUIRED:
+            return "a dropdown needs at least one --option"
+        return "--option is for dropdowns only"
+    option = f"--option #{rest[0]}" if rest else f"--{name}"
+    match problem.reason:
+        case Reason.REQUIRED:
+            return f"{option} must not be blank"
+        case Reason.TOO_LONG:
+            return f"{option} is longer than {MAX_SLUG if name == 'slug' else MAX_TEXT} characters"
+        case Reason.DUPLICATE_ENTRY:
+            return f"{option} {problem.value!r} repeats an earlier option (ignoring case)"
+    if name == "slug":
+        return f"--slug {problem.value!r} may hold only lowercase letters, digits, - and _"
+    return f"{option} {problem.value!r} is not valid"
+
+
+def _properties_list(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        account_id = service.find_account(store, account)
+        listed = [] if account_id is None else service.list_properties(store, account_id)
+    if not listed:
+        print(
+            f"Account {account!r} has no properties yet: `openscout properties create` defines one."
+        )
+        return 0
+    print(f"{'SLUG':<24}  {'TYPE':<8}  NAME")
+    for definition in listed:
+        print(f"{definition.slug:<24}  {definition.type.value:<8}  {definition.name}")
+        for option_id, label in definition.options.items():
+            print(f"{'':<24}  {'':<8}    option {option_id}: {label}")
     return 0
 
 

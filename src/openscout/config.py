@@ -32,6 +32,8 @@ _DATABASE_SCHEMES = frozenset(
 #: Help Scout's own limits (spec §4): 200 requests a minute and 12 writes per 5 seconds per
 #: account; what `--helpscout-limits` (`OPENSCOUT_HELPSCOUT_LIMITS`) stands for.
 HELPSCOUT_LIMITS: Mapping[str, int] = {"rate_limit": 200, "burst_limit": 12}
+#: The longest `--token-lifetime`, in seconds: ten years.
+MAX_TOKEN_LIFETIME = 10 * 366 * 86_400
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -236,6 +238,13 @@ class Settings:
         positive_seconds,
         metavar="SECONDS",
         default_text="30",
+    )
+    #: Seconds an OAuth access token lives (Help Scout's `expires_in`: 172800, 48 hours).
+    token_lifetime: int = _setting(
+        172_800,
+        "seconds an OAuth access token of the v2 API lives",
+        whole_number(1, MAX_TOKEN_LIFETIME),
+        metavar="SECONDS",
     )
 
     @property

@@ -1,18 +1,20 @@
 """Use cases, one transaction each: find the account of a key; create, get, update, list and
-search an account's customers (the caller has authenticated, http/auth.py: these take the
-account's id); and the owner's: create, list and revoke keys, count and seed customers (the
-command line, the sandbox and the tests make keys and seed through these)."""
+search an account's customers, and v2's overwrite, edit, delete and custom properties (the
+caller has authenticated, http/auth.py: these take the account's id); and the owner's: create,
+list and revoke keys, define properties, count and seed customers (the command line, the
+sandbox and the tests make keys and seed through these)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from openscout import keys
-from openscout.domain.changes import CustomerPatch, apply_patch, new_customer
+from openscout.domain.changes import AddEntry, CustomerPatch, apply_patch, new_customer
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.errors import (
     CustomerNotFound,
@@ -20,7 +22,15 @@ from openscout.domain.errors import (
     Invalid,
     MailboxNotFound,
     Problem,
+    PropertyExists,
     Reason,
+)
+from openscout.domain.patch import CustomerEdits, EditEntry, apply_edits
+from openscout.domain.properties import (
+    PropertyDefinition,
+    PropertyEdits,
+    apply_property_edits,
+    definition_problems,
 )
 from openscout.domain.search import Found, Search
 from openscout.store.base import ApiKey, Bulk, Customers, Store, unbounded, unbounded_when
@@ -35,6 +45,11 @@ LARGE_WRITE_ENTRIES = 500
 def is_large(patch: CustomerPatch) -> bool:
     """Whether a write carries more entries than a bounded call should."""
     return sum(len(changes) for changes in patch.entries.values()) > LARGE_WRITE_ENTRIES
+
+
+def is_long(edits: CustomerEdits | PropertyEdits) -> bool:
+    """Whether an edit request carries more operations than a bounded call should."""
+    return len(edits.edits) > LARGE_WRITE_ENTRIES
 
 
 def account_for_key(store: Store, key_hash: str) -> int | None:
@@ -70,6 +85,119 @@ def update_customer(
             return current
         _check_emails_free(transaction, account, updated, besides=current)
         return transaction.save_customer(account, current, updated)
+
+
+@unbounded_when(lambda _store, _account, _customer_id, patch, _now: is_large(patch))
+def overwrite_customer(
+    store: Store, account: int, customer_id: int, patch: CustomerPatch, now: datetime
+) -> Customer:
+    """v2's PUT (spec v2 §4 "Overwrite Customer"): `patch` is `contract.v2.decode.
+    overwrite_request`'s, which sets every own field (one left out becomes null, a gender
+    `unknown`: domain.patch.overwrite) and names no entry, address or property, so those stay;
+    so do v2's read-only fields. Otherwise an update (`update_customer`)."""
+    return update_customer(store, account, customer_id, patch, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """What an edit did: the customer as saved, and for each entry the edits added (each
+    `AddEntry`, in order) the id of the entry that holds its value now: a new entry's, or that
+    of the entry that already had the value (docs/decisions/v2-entry-overwrite.md); None when
+    a later edit of the same request left no entry with that value. A sub-resource create
+    (`POST /v2/customers/{id}/emails`) has one, its `Resource-ID`."""
+
+    customer: Customer
+    added: tuple[int | None, ...] = ()
+
+
+@unbounded_when(lambda _store, _account, _customer_id, edits, _now: is_long(edits))
+def edit_customer(
+    store: Store, account: int, customer_id: int, edits: CustomerEdits, now: datetime
+) -> Edited:
+    """v2's PATCH and every entry or address sub-resource write: the edits in order, all or
+    none (domain.patch.apply_edits), under a lock on the customer; new email addresses must
+    be free. Edits that change nothing write nothing (`updatedAt` stays)."""
+    with store.writing() as transaction:
+        current = _fetch(transaction, account, customer_id, for_update=True)
+        updated = apply_edits(current, edits, now)
+        if updated is not current:
+            _check_emails_free(transaction, account, updated, besides=current)
+            updated = transaction.save_customer(account, current, updated)
+        return Edited(updated, _added_ids(updated, edits))
+
+
+def _added_ids(customer: Customer, edits: CustomerEdits) -> tuple[int | None, ...]:
+    """Exact, not a guess: a collection holds at most one entry per value key (the domain
+    refuses a request that would leave two), and an added value updates the entry with its
+    key if there is one."""
+    found: list[int | None] = []
+    for edit in edits.edits:
+        if isinstance(edit, EditEntry) and isinstance(edit.change, AddEntry):
+            collection, key = edit.collection, edit.collection.key(edit.change.value)
+            found.append(
+                next(
+                    (e.id for e in customer.entries(collection) if collection.key(e.value) == key),
+                    None,
+                )
+            )
+    return tuple(found)
+
+
+@unbounded
+def delete_customer(store: Store, account: int, customer_id: int) -> None:
+    """v2's DELETE (a permanent delete): the customer and everything it has are gone, for
+    v1 too; its email addresses are free for another customer. `CustomerNotFound` when the
+    account has no such customer. Unbounded: what goes with the customer (thousands of
+    entries, say) is not known before, and deletes are rare enough that a thread costs
+    nothing that matters."""
+    with store.writing() as transaction:
+        if not (0 < customer_id <= MAX_ID and transaction.delete_customer(account, customer_id)):
+            raise CustomerNotFound(customer_id)
+
+
+@unbounded_when(lambda _store, _account, _customer_id, edits, _now: is_long(edits))
+def edit_properties(
+    store: Store, account: int, customer_id: int, edits: PropertyEdits, now: datetime
+) -> Customer:
+    """v2's `PATCH /v2/customers/{id}/properties` (and PUT): the edits in order against the
+    account's definitions, all or none (domain.properties.apply_property_edits). The values
+    come back in the order the account defined the properties, as the store reads them; a
+    real change moves `modified_at` (docs/decisions/modified-at.md)."""
+    with store.writing() as transaction:
+        current = _fetch(transaction, account, customer_id, for_update=True)
+        definitions = {d.slug: d for d in transaction.property_definitions(account)}
+        updated = apply_property_edits(current, edits, definitions, now)
+        order = {slug: at for at, slug in enumerate(definitions)}
+        values = tuple(sorted(updated.properties, key=lambda value: order[value.slug]))
+        if values == current.properties:
+            return current  # edits that undo each other change nothing
+        return transaction.save_customer(account, current, replace(updated, properties=values))
+
+
+def define_property(store: Store, account: int, definition: PropertyDefinition) -> None:
+    """Add a custom property to the account's (domain.properties.new_definition makes one from
+    what a user typed). `Invalid` when the definition is not one (`definition_problems`),
+    `PropertyExists` (an `Invalid` too) when the account has a property with its slug."""
+    problems = definition_problems(definition)
+    if problems:
+        raise Invalid(problems)
+    with store.writing() as transaction:
+        if not transaction.define_property(account, definition):
+            raise PropertyExists(definition.slug)
+
+
+def list_properties(store: Store, account: int) -> list[PropertyDefinition]:
+    """The account's custom properties, in the order they were defined."""
+    with store.reading() as transaction:
+        return transaction.property_definitions(account)
+
+
+@unbounded
+def list_customers_v2(store: Store, account: int, search: Search) -> Found:
+    """A page of the account's customers meeting `search`, each with everything it has
+    (entries, address, property values): v2's list items embed them (spec v2 §8a.6)."""
+    with store.reading() as transaction:
+        return transaction.find_customers(account, search, with_entries=True)
 
 
 @unbounded
@@ -173,6 +301,12 @@ def ensure_account(store: Store, name: str, now: datetime) -> int:
     """The id of the account `name`, created when new."""
     with store.writing() as transaction:
         return transaction.ensure_account(name, now)
+
+
+def find_account(store: Store, name: str) -> int | None:
+    """The id of the account `name`; None when there is none."""
+    with store.reading() as transaction:
+        return transaction.find_account(name)
 
 
 def count_customers(store: Store, account: int) -> int:

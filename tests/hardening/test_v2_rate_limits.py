@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import httpx
 
@@ -28,8 +29,13 @@ def minute(remaining: int, limit: int = 200) -> dict[str, str]:
 
 
 @contextmanager
-def v2_client(server: Server, account: Account) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, auth=v2_auth(account), timeout=10) as http:
+def v2_client(
+    server: Server, account: Account, issued: datetime | None = MOMENT
+) -> Iterator[httpx.Client]:
+    """A v2 client of the account, with a token issued at `issued` (the frozen server clock's
+    moment: a token issued now would have expired by then)."""
+    auth = v2_auth(server.store, account, now=issued)
+    with httpx.Client(base_url=server.url, auth=auth, timeout=10) as http:
         yield http
 
 
@@ -120,7 +126,7 @@ def test_with_a_burst_limit_alone_v2_is_not_counted(store: SqlStore) -> None:
     account = new_account(store)
     with (
         running_server(store, settings, rate_limited=True) as server,
-        v2_client(server, account) as http,
+        v2_client(server, account, issued=None) as http,
     ):
         for _ in range(5):
             response = http.post("/v2/customers", json={})

@@ -21,7 +21,14 @@ from openscout.config import Settings
 from openscout.store.engine import SqlStore
 from openscout.store.tables import customers
 from tests.concurrency.processes import ServeProcess, serving
-from tests.conftest import Account, fresh_database, migrated_store, new_account, running_server
+from tests.conftest import (
+    BACKENDS,
+    Account,
+    fresh_database,
+    migrated_store,
+    new_account,
+    running_server,
+)
 from tests.helpers import assert_error, create
 
 REQUESTS = [
@@ -199,13 +206,14 @@ def test_no_key_and_no_body_is_ever_logged_and_each_request_is_one_line(
         assert line["account_id"] == expected, line
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_key_revoked_through_the_cli_is_refused_at_once_by_every_server_process(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Two `openscout serve` processes on one database, the control API on: a fault queued for
     the account must never answer a request made with its revoked key (no process may still
     take the key for the account's), and the account's other key goes on working."""
-    with fresh_database("sqlite", tmp_path) as url:
+    with fresh_database(backend, tmp_path) as url:
         store = migrated_store(url)
         try:
             doomed = new_account(store)

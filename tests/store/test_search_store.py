@@ -169,6 +169,7 @@ def test_terms_are_those_of_the_customer(module_store: SqlStore, account: int) -
             ("email", "jl"),
             ("email", "fleet"),
             ("email", "example"),
+            ("email~", "jl@fleet.example"),
             ("email_domain=", "fleet.example"),
         ]
     )

@@ -56,8 +56,8 @@ def test_every_http_error_has_a_status_and_a_message_in_each_version(
     """Errors of the exchange itself (a body past its deadline) are answered by the same table,
     in the body shape of the request's API version."""
     assert 400 <= status_of(kind()) < 500
-    assert errors.V1.exchange[kind]
-    assert errors.V2.exchange[kind]
+    for shape in (errors.V1, errors.V2, errors.OAUTH, errors.TRANSITION):
+        assert shape.exchange[kind]
 
 
 def test_a_body_past_its_deadline_is_a_408_in_v1s_shape_and_closes_the_connection() -> None:
@@ -82,7 +82,9 @@ def scope_of(path: str) -> dict[str, object]:
         ("/v2/customers/1/emails", errors.V2),
         ("/v2/anything", errors.V2),
         ("/v3/customers", errors.V2),
-        ("/v2/oauth2/token", errors.V1),
+        ("/v2/oauth2/token", errors.OAUTH),
+        ("/v2/oauth2/anything", errors.OAUTH),
+        ("/transition", errors.TRANSITION),
         ("/v1/customers.json", errors.V1),
         ("/v2", errors.V1),
         ("/v2customers", errors.V1),

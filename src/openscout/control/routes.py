@@ -29,6 +29,7 @@ from openscout.control.state import (
     within_clock_range,
 )
 from openscout.domain.errors import Invalid, Malformed, Problem, Reason
+from openscout.domain.properties import PropertyDefinition, new_definition
 from openscout.http.auth import account_of
 from openscout.http.body import read_body
 from openscout.http.responses import JsonResponse, empty
@@ -40,7 +41,7 @@ Handler = Callable[[Request, int], Awaitable[Response]]
 
 
 def control_routes(control: ControlState, store: Store) -> list[Route]:
-    """The 16 routes of the control API."""
+    """The 18 routes of the control API."""
     return ControlRoutes(control, store).routes()
 
 
@@ -70,6 +71,8 @@ class ControlRoutes:
             route("/clock", self.get_clock, "GET"),
             route("/clock", self.set_clock, "PUT"),
             route("/clock/advance", self.advance_clock, "POST"),
+            route("/properties", self.list_properties, "GET"),
+            route("/properties", self.define_property, "POST"),
         ]
 
     async def create_account(self, _request: Request, account: int) -> Response:
@@ -183,6 +186,21 @@ class ControlRoutes:
             clock.offset += step
         return self._clock(account)
 
+    async def list_properties(self, _request: Request, account: int) -> Response:
+        listed = await self.store.run(service.list_properties, self.store, account)
+        return JsonResponse({"properties": [_property(definition) for definition in listed]})
+
+    async def define_property(self, request: Request, account: int) -> Response:
+        """A custom property of the account (docs/decisions/v2-property-definitions.md): the
+        body's values are checked for their JSON types first, then against the rules."""
+        reader = _Reader(await _read_object(request))
+        slug, name, kind = (reader.string(field) for field in ("slug", "name", "type"))
+        options = reader.strings("options")
+        reader.done()
+        definition = new_definition(slug, name, kind, options)
+        await self.store.run(service.define_property, self.store, account, definition)
+        return JsonResponse(_property(definition), 201)
+
     def _clock(self, account: int) -> Response:
         now = wire.timestamp(self.control.time_of(account))
         return JsonResponse({"now": now, "frozen": self.control.is_frozen(account)})
@@ -194,6 +212,17 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     handle.__name__ = handler.__name__
     return handle
+
+
+def _property(definition: PropertyDefinition) -> dict[str, Any]:
+    return {
+        "slug": definition.slug,
+        "name": definition.name,
+        "type": definition.type.value,
+        "options": [
+            {"id": option_id, "label": label} for option_id, label in definition.options.items()
+        ],
+    }
 
 
 async def _read_object(request: Request) -> dict[str, Any]:
@@ -297,6 +326,24 @@ class _Reader:
             self.problem(name, value)
             return None
         return value.strip()
+
+    def string(self, name: str) -> str:
+        """A required string, as sent ("" when it is not one: reported)."""
+        value = self.body.get(name)
+        if not isinstance(value, str):
+            self.problem(name, value, Reason.REQUIRED if value is None else Reason.INVALID)
+            return ""
+        return value
+
+    def strings(self, name: str) -> list[str]:
+        """A list of strings; null or missing means none."""
+        value = self.body.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.problem(name, value)
+            return []
+        return value
 
     def flag(self, name: str, *, default: bool) -> bool:
         value = self.body.get(name)

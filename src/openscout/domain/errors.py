@@ -40,6 +40,15 @@ class Invalid(DomainError):
         self.problems = tuple(problems)
 
 
+class PropertyExists(Invalid):
+    """The account has a property with this slug already: one more of that slug is refused,
+    as a value that is not valid."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__([Problem(("slug",), slug, Reason.INVALID)])
+        self.slug = slug
+
+
 class Malformed(DomainError):
     """The request body is not a JSON object at all."""
 
@@ -62,6 +71,58 @@ class EmailTaken(DomainError):
 
 class Unauthorized(DomainError):
     """No API key, or one that is unknown or revoked."""
+
+
+# -- OAuth 2.0 (v2 spec §1): each is one of RFC 6749's error codes, as a fact
+
+
+class UnknownClient(DomainError):
+    """An OAuth client that cannot be authenticated: no client id, no live app with it, or a
+    secret that is not the app's. Which of these is not told."""
+
+    def __init__(self) -> None:
+        super().__init__("Client authentication failed")
+
+
+class UnknownApp(DomainError):
+    """No live OAuth app has this client id (where no secret is asked: the approval page, the
+    transition service)."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__("No live app has this client id")
+        self.client_id = client_id
+
+
+class InvalidGrant(DomainError):
+    """A grant that is not (or no longer) good: an authorization code that is unknown, used,
+    expired or another app's, a redirect URI other than the code's, a refresh token that is
+    unknown, revoked or already used. The message says which, in words a client may read."""
+
+
+class UnsupportedGrant(DomainError):
+    """A grant type openscout issues no tokens for."""
+
+    def __init__(self, grant_type: str) -> None:
+        super().__init__(f"grant_type {grant_type[:100]!r} is not supported")
+        self.grant_type = grant_type
+
+
+class RedirectNotRegistered(DomainError):
+    """A redirect URI that is not the one registered for the app (or the app registered none):
+    never redirected to (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, redirect_uri: str | None) -> None:
+        super().__init__("The redirect URI is not the one registered for this app")
+        self.redirect_uri = redirect_uri
+
+
+class KeyRefused(DomainError):
+    """A v1 API key that cannot approve an app or be exchanged for a token: unknown, revoked,
+    or (to approve an app) of another account than the app's. `key` is what was sent."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("The API key is not a live key that may do this")
+        self.key = key
 
 
 class StoreUnavailable(DomainError):

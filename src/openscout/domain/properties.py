@@ -18,8 +18,12 @@ from urllib.parse import urlsplit
 from openscout.domain.customers import Customer, Property
 from openscout.domain.errors import Invalid, Problem, Reason
 
-#: Longest text (and URL) a property holds.
+#: Longest text (and URL) a property holds; and a property's name and option labels.
 MAX_TEXT = 255
+#: Longest slug; a slug is lowercase ASCII letters, digits, `-` and `_`
+#: (docs/decisions/v2-property-definitions.md).
+MAX_SLUG = 100
+_SLUG = re.compile(r"[a-z0-9_-]+")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 
@@ -41,6 +45,69 @@ class PropertyDefinition:
     name: str
     type: PropertyType
     options: Mapping[int, str] = field(default_factory=dict)
+
+
+def new_definition(
+    slug: str, name: str, type: str, options: Sequence[str] = ()
+) -> PropertyDefinition:
+    """The definition of a new property as its maker (the command line, the control API)
+    describes it: the slug and name without surrounding spaces, the type by its name, and a
+    dropdown's option labels, which get the ids 1, 2, … in the order given. Raises `Invalid`
+    with every problem (`check_definition`)."""
+    kind = next((known for known in PropertyType if known.value == type), None)
+    labels = {at: label.strip() for at, label in enumerate(options, start=1)}
+    made = PropertyDefinition(slug.strip(), name.strip(), kind or PropertyType.TEXT, labels)
+    problems = [] if kind else [Problem(("type",), type, Reason.INVALID)]
+    problems += definition_problems(made, check_options=kind is not None)
+    if problems:
+        raise Invalid(problems)
+    return made
+
+
+def definition_problems(
+    definition: PropertyDefinition, *, check_options: bool = True
+) -> list[Problem]:
+    """What is wrong with a definition (docs/decisions/v2-property-definitions.md): a slug
+    must be 1 to 100 lowercase ASCII letters, digits, `-` and `_`; a name 1 to 255 characters;
+    a dropdown must have options and other types none; option ids are positive, and labels 1
+    to 255 characters that differ ignoring case."""
+    problems: list[Problem] = []
+    slug = definition.slug
+    if not slug:
+        problems.append(Problem(("slug",), slug, Reason.REQUIRED))
+    elif len(slug) > MAX_SLUG:
+        problems.append(Problem(("slug",), slug, Reason.TOO_LONG))
+    elif not _SLUG.fullmatch(slug):
+        problems.append(Problem(("slug",), slug, Reason.INVALID))
+    problems.extend(_text_problems(("name",), definition.name))
+    if not check_options:
+        return problems
+    options = definition.options
+    if definition.type is PropertyType.DROPDOWN and not options:
+        problems.append(Problem(("options",), None, Reason.REQUIRED))
+    elif definition.type is not PropertyType.DROPDOWN and options:
+        problems.append(Problem(("options",), list(options.values()), Reason.INVALID))
+    seen: set[str] = set()
+    for option_id, label in options.items():
+        path = ("options", str(option_id))
+        found = _text_problems(path, label)
+        if isinstance(option_id, bool) or not isinstance(option_id, int) or option_id < 1:
+            found.append(Problem(path, option_id, Reason.INVALID))
+        elif not found and label.casefold() in seen:
+            found.append(Problem(path, label, Reason.DUPLICATE_ENTRY))
+        problems.extend(found)
+        seen.add(label.casefold())
+    return problems
+
+
+def _text_problems(path: tuple[str, ...], text: str) -> list[Problem]:
+    if not text or not text.strip():
+        return [Problem(path, text, Reason.REQUIRED)]
+    if len(text) > MAX_TEXT:
+        return [Problem(path, text, Reason.TOO_LONG)]
+    if "\x00" in text:
+        return [Problem(path, text, Reason.INVALID)]
+    return []
 
 
 @dataclass(frozen=True, slots=True)

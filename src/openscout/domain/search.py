@@ -195,8 +195,9 @@ class Search:
 class Found:
     """What a search found: how many customers match in all, and those of the page asked for.
 
-    The customers carry their own fields, and their emails when the caller asked for them;
-    their other entries and address are not loaded (list and search shapes do not show them).
+    The customers carry their own fields, and what else the caller asked for: their emails
+    (v1's search shape), or everything they have (v2's list items embed it); v1's list shape
+    shows neither.
     """
 
     count: int

@@ -14,10 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout import control
 from openscout.config import Settings
+from openscout.contract.v2 import oauth
+from openscout.contract.v2 import wire as v2_wire
 from openscout.domain.errors import StoreUnavailable
 from openscout.http import accesslog, deadline, errors, openapi, ratelimit
 from openscout.http.accesslog import AccessLog, is_api_path
-from openscout.http.auth import Authenticate
+from openscout.http.auth import ACCESS_TOKEN, API_KEY, Authenticate
+from openscout.http.oauth import OAuth
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
 from openscout.http.v2 import V2
@@ -54,6 +57,9 @@ def create_app(
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
     v1 = V1(store, account_clock, public_url=settings.public_url)
     v2 = V2(store, account_clock, public_url=settings.public_url)
+    # Tokens are issued and expire by the server's clock: an account's own clock (the control
+    # API's) is known only once its token has been looked up.
+    oauth_endpoints = OAuth(store, server_clock, token_lifetime=settings.token_lifetime)
     counters = ratelimit.counters(settings, store) if settings.rate_limited else None
 
     async def healthz(_request: Request) -> Response:
@@ -77,6 +83,7 @@ def create_app(
         routes=[
             *v1.routes(),
             *v2.routes(),
+            *oauth_endpoints.routes(),
             Route("/healthz", healthz, methods=["GET"]),
             *openapi.routes(),
             *(control.control_routes(controls, store) if controls else []),
@@ -92,15 +99,29 @@ def create_app(
         served = ratelimit.RateLimits(served, counters, limits, server_clock, store)
     if controls is not None:  # outside the rate limits: the journal sees their 429s too
         served = control.Journal(served, controls)
-    served = Authenticate(served, store, _is_guarded)
+    served = Authenticate(served, store, accepted_credentials, server_clock)
     served = deadline.BodyDeadline(served, settings.body_timeout)
     return FixedHeaders(AccessLog(served, logs=settings.access_log), CORS_HEADERS)
 
 
-def _is_guarded(path: str) -> bool:
-    """Paths whose requests act for an account: the v1 and v2 APIs' (`/v2/`, `/v3/`), and the
-    control API's."""
-    return is_api_path(path) or control.is_control_path(path)
+_NONE: frozenset[str] = frozenset()
+_KEYS = frozenset({API_KEY})
+_TOKENS = frozenset({ACCESS_TOKEN})
+
+
+def accepted_credentials(path: str) -> frozenset[str]:
+    """The kinds of credential a path takes, for every family of paths in one place: v1's API
+    takes API keys only (v1 spec §3), v2's (`/v2/`, `/v3/`) access tokens only (v2 spec §1);
+    the control API either, so that a v2 client's tests can steer their account with the token
+    they hold. The OAuth endpoints read their own credentials, and other paths (the OpenAPI
+    documents among them) none."""
+    if oauth.is_oauth_path(path):
+        return _NONE
+    if is_api_path(path):
+        return _TOKENS if v2_wire.is_v2_path(path) else _KEYS
+    if control.is_control_path(path):
+        return _KEYS | _TOKENS
+    return _NONE
 
 
 class FixedHeaders:

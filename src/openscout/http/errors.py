@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from openscout.contract.v1 import wire
+from openscout.contract.v2 import oauth
 from openscout.contract.v2 import wire as v2_wire
 from openscout.domain.errors import (
     BodyTooLarge,
@@ -35,14 +36,20 @@ from openscout.domain.errors import (
     DomainError,
     EmailTaken,
     Invalid,
+    InvalidGrant,
+    KeyRefused,
     LimitReached,
     MailboxNotFound,
     Malformed,
     RateLimited,
+    RedirectNotRegistered,
     SnapshotNotFound,
     StoreUnavailable,
     Unauthorized,
+    UnknownApp,
+    UnknownClient,
     UnreadableQuery,
+    UnsupportedGrant,
 )
 from openscout.http.responses import MEDIA_TYPE, JsonResponse
 
@@ -54,7 +61,13 @@ STATUSES: Final[Mapping[type[DomainError], int]] = {
     Invalid: 400,
     Malformed: 400,
     UnreadableQuery: 400,
+    InvalidGrant: 400,
+    UnsupportedGrant: 400,
+    UnknownApp: 400,
+    RedirectNotRegistered: 400,
+    KeyRefused: 400,
     Unauthorized: 401,
+    UnknownClient: 401,
     CustomerNotFound: 404,
     MailboxNotFound: 404,
     SnapshotNotFound: 404,
@@ -138,10 +151,43 @@ V2: Final = ErrorShape(
 )
 
 
+#: The token and approval endpoints: RFC 6749 §5.2's `{"error", "error_description"}`.
+OAUTH: Final = ErrorShape(
+    body=lambda error, status, _log_ref: oauth.error_body(error, status),
+    message=lambda status, message, _log_ref: oauth.message_body(status, message),
+    server_error=wire.SERVER_ERROR,
+    route_not_found=wire.route_not_found,
+    challenge={"WWW-Authenticate": "Basic"},
+    retry=V1.retry,
+    media_type=MEDIA_TYPE,
+    exchange=V1.exchange,
+)
+
+#: The transition service: `{"status", "message"}` (v2 spec §1).
+TRANSITION: Final = ErrorShape(
+    body=lambda error, status, _log_ref: oauth.transition_error(error, status),
+    message=lambda status, message, _log_ref: oauth.transition_message(status, message),
+    server_error=wire.SERVER_ERROR,
+    route_not_found=wire.route_not_found,
+    challenge={},
+    retry=V1.retry,
+    media_type=MEDIA_TYPE,
+    exchange=V1.exchange,
+)
+
+
 def shape_of(scope: Scope) -> ErrorShape:
-    """The error shape of a request's API version, by its path: v2's for `/v2/` and `/v3/`
-    (OAuth's paths aside), v1's for the rest."""
-    return V2 if v2_wire.is_v2_path(scope.get("path", "")) else V1
+    """The error shape of a request's API version, by its path: OAuth's own for its endpoints
+    and the transition service, v2's vnd.error for the rest of `/v2/` and `/v3/`, v1's
+    otherwise."""
+    path = scope.get("path", "")
+    if path == oauth.TRANSITION_PATH:
+        return TRANSITION
+    if oauth.is_oauth_path(path):
+        return OAUTH
+    if v2_wire.is_v2_path(path):
+        return V2
+    return V1
 
 
 def status_of(error: Exception) -> int:
@@ -168,7 +214,7 @@ def error_response(error: Exception, scope: Scope) -> Response:
         log.warning("database unavailable: %s", error)
     headers: dict[str, str] = {}
     match error:
-        case Unauthorized():
+        case Unauthorized() | UnknownClient():
             headers.update(shape.challenge)
         case BodyTooLarge() | BodyTimeout():  # the rest of what was sent is not read
             headers["Connection"] = "close"

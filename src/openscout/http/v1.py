@@ -17,7 +17,7 @@ from openscout.domain.customers import Customer
 from openscout.domain.errors import BodyTooLarge, Invalid
 from openscout.domain.search import Found, Search
 from openscout.http.auth import account_of
-from openscout.http.body import read_body
+from openscout.http.body import decoded, read_body
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
 
@@ -134,7 +134,7 @@ async def _written(
         account_of(request)
         raise
     account = account_of(request)
-    return account, decoder(body, request.query_params.get("reload"))
+    return account, await decoded(decoder, body, request.query_params.get("reload"))
 
 
 def _collection(

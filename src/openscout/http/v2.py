@@ -1,7 +1,7 @@
 """The v2 customer endpoints (spec helpscout-v2-customers.md §2-§6): decode → service → encode,
-nothing else. Reads answer `application/hal+json`; writes answer 201 with `Resource-ID` and
-`Location` and no body, or 204; errors are vnd.error bodies (http/errors.py picks v2's shape by
-the path)."""
+nothing else (a large body is decoded off the event loop, as v1's: http/body.py). Reads answer
+`application/hal+json`; writes answer 201 with `Resource-ID` and `Location` and no body, or
+204; errors are vnd.error bodies (http/errors.py picks v2's shape by the path)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,11 @@ from starlette.routing import Route
 
 from openscout import service
 from openscout.contract.v2 import decode, encode, query, wire
-from openscout.domain.changes import AddEntry
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.errors import BodyTooLarge
-from openscout.domain.patch import CustomerEdits, EditEntry
+from openscout.domain.patch import CustomerEdits
 from openscout.http.auth import account_of
-from openscout.http.body import read_body
+from openscout.http.body import decoded, read_body
 from openscout.http.errors import UnsupportedMediaType
 from openscout.http.responses import JsonResponse, empty
 from openscout.store.base import Store
@@ -89,11 +88,8 @@ class V2:
             found = await self.store.run(
                 service.list_mailbox_customers, self.store, account, listing.mailbox_id, search.page
             )
-        else:
-            # TODO(v2 storage): list items must embed their entries (§8a.6); the store loads
-            # own fields only for lists until `with_entries` comes with the v2 storage: ask for
-            # it here then (tests/http/v2/test_list.py has the xfail that says so).
-            found = await self.store.run(service.list_customers, self.store, account, search)
+        else:  # each item with its entries: a connector reads them from list pages (§8a.6)
+            found = await self.store.run(service.list_customers_v2, self.store, account, search)
         page = encode.customers_page(
             found,
             search,
@@ -110,7 +106,7 @@ class V2:
 
     async def create_customer(self, request: Request) -> Response:
         account, body = await _written(request)
-        patch = decode.create_request(body)
+        patch = await decoded(decode.create_request, body)
         customer = await self.store.run(
             service.create_customer, self.store, account, patch, self._now(account)
         )
@@ -121,9 +117,9 @@ class V2:
     async def overwrite_customer(self, request: Request) -> Response:
         """PUT: every own field set, one left out cleared; entries untouched (§4, §8a.9)."""
         account, body = await _written(request)
-        patch = decode.overwrite_request(body)
+        patch = await decoded(decode.overwrite_request, body)
         await self.store.run(
-            service.update_customer,
+            service.overwrite_customer,
             self.store,
             account,
             _customer_id(request),
@@ -135,18 +131,13 @@ class V2:
     async def update_customer(self, request: Request) -> Response:
         """PATCH: operations by path, in order, all or none (§4)."""
         account, body = await _written(request)
-        await self._edit(request, account, decode.patch_request(body))
+        await self._edit(request, account, await decoded(decode.patch_request, body))
         return empty(204)
 
     async def delete_customer(self, request: Request) -> Response:
         """DELETE: gone for good, in v1 too; `?async=true` answers 202 (§4)."""
         account = account_of(request)
-        await self.store.run(
-            service.delete_customer,  # type: ignore[attr-defined]
-            self.store,
-            account,
-            _customer_id(request),
-        )
+        await self.store.run(service.delete_customer, self.store, account, _customer_id(request))
         return empty(202 if query.deletes_later(request.query_params) else 204)
 
     # -- entries (§4: emails, phones, chats, social-profiles, websites)
@@ -164,11 +155,12 @@ class V2:
             """201 with the new entry's id in `Resource-ID`, the only place clients read it
             (§8a.4)."""
             account, body = await _written(request)
-            edits = decode.entry_request(collection, body)
-            customer = await self._edit(request, account, edits)
-            entry_id = _added_entry(customer, collection, edits)
-            assert customer.id is not None
-            location = wire.entry_url(self._base(request), customer.id, collection, entry_id)
+            edits = await decoded(lambda raw: decode.entry_request(collection, raw), body)
+            edited = await self._edit(request, account, edits)
+            (entry_id,) = edited.added  # the one entry this request added
+            assert entry_id is not None
+            base = self._base(request)
+            location = wire.entry_url(base, _customer_id(request), collection, entry_id)
             return _created(entry_id, location)
 
         return create_entry
@@ -177,7 +169,8 @@ class V2:
         async def overwrite_entry(request: Request) -> Response:
             account, body = await _written(request)
             entry_id: int = request.path_params["entry_id"]
-            await self._edit(request, account, decode.entry_request(collection, body, entry_id))
+            edits = await decoded(lambda raw: decode.entry_request(collection, raw, entry_id), body)
+            await self._edit(request, account, edits)
             return empty(204)
 
         return overwrite_entry
@@ -203,14 +196,13 @@ class V2:
 
     async def create_address(self, request: Request) -> Response:
         account, body = await _written(request)
-        customer = await self._edit(request, account, decode.address_request(body))
-        assert customer.id is not None
-        location = wire.address_url(self._base(request), customer.id)
+        await self._edit(request, account, await decoded(decode.address_request, body))
+        location = wire.address_url(self._base(request), _customer_id(request))
         return empty(201, {"Location": location})
 
     async def overwrite_address(self, request: Request) -> Response:
         account, body = await _written(request)
-        await self._edit(request, account, decode.address_request(body))
+        await self._edit(request, account, await decoded(decode.address_request, body))
         return empty(204)
 
     async def delete_address(self, request: Request) -> Response:
@@ -222,9 +214,9 @@ class V2:
 
     async def update_properties(self, request: Request) -> Response:
         account, body = await _written(request)
-        edits = decode.properties_request(body)
+        edits = await decoded(decode.properties_request, body)
         await self.store.run(
-            service.edit_properties,  # type: ignore[attr-defined]
+            service.edit_properties,
             self.store,
             account,
             _customer_id(request),
@@ -235,11 +227,7 @@ class V2:
 
     async def list_properties(self, request: Request) -> Response:
         account = account_of(request)
-        definitions = await self.store.run(
-            service.list_properties,  # type: ignore[attr-defined]
-            self.store,
-            account,
-        )
+        definitions = await self.store.run(service.list_properties, self.store, account)
         return _hal(encode.property_definitions(definitions, self._base(request)))
 
     # -- helpers
@@ -249,16 +237,16 @@ class V2:
             service.get_customer, self.store, account, _customer_id(request)
         )
 
-    async def _edit(self, request: Request, account: int, edits: CustomerEdits) -> Customer:
-        customer: Customer = await self.store.run(
-            service.edit_customer,  # type: ignore[attr-defined]
+    async def _edit(self, request: Request, account: int, edits: CustomerEdits) -> service.Edited:
+        """PATCH and every sub-resource write: the edits, in order, all or none."""
+        return await self.store.run(
+            service.edit_customer,
             self.store,
             account,
             _customer_id(request),
             edits,
             self._now(account),
         )
-        return customer
 
     def _base(self, request: Request) -> str:
         """Where links point: `public_url` when set, else the URL the request came to."""
@@ -307,16 +295,3 @@ def _hal(body: dict[str, Any]) -> Response:
 def _created(resource_id: int, location: str) -> Response:
     """201, no body: the new resource's id in `Resource-ID` and its URL in `Location` (§2)."""
     return empty(201, {wire.RESOURCE_ID: str(resource_id), "Location": location})
-
-
-def _added_entry(customer: Customer, collection: Collection, edits: CustomerEdits) -> int:
-    """The id of the entry a create wrote: the new one, or the entry that already held its
-    value (docs/decisions/v2-entry-overwrite.md)."""
-    (edit,) = edits.edits
-    assert isinstance(edit, EditEntry) and isinstance(edit.change, AddEntry)
-    key = collection.key(edit.change.value)
-    entry_id = next(
-        entry.id for entry in customer.entries(collection) if collection.key(entry.value) == key
-    )
-    assert entry_id is not None
-    return entry_id

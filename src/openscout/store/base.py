@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Final, ParamSpec, Protocol, TypeVar
 
 from openscout.domain.customers import Customer
+from openscout.domain.properties import PropertyDefinition
 from openscout.domain.search import Found, Search
 
 P = ParamSpec("P")
@@ -78,6 +79,9 @@ class Keys(Protocol):
     def account_for_key(self, key_hash: str) -> int | None:
         """The account of a live (not revoked) key, by the key's hash."""
 
+    def find_account(self, name: str) -> int | None:
+        """The id of the account `name`; None when there is none."""
+
     def ensure_account(self, name: str, now: datetime) -> int:
         """The id of the account `name`, created when new."""
 
@@ -94,19 +98,161 @@ class Keys(Protocol):
     def count_live_keys(self) -> int: ...
 
 
+#: The kinds of OAuth token kept (`Token.kind`).
+ACCESS: Final = "access"
+REFRESH: Final = "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An OAuth app as listed: never its secret, which is shown once and stored hashed."""
+
+    id: int
+    account_id: int
+    account: str
+    name: str
+    client_id: str
+    redirect_uri: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """A token to keep, by its hash. A transition token names the v1 key it was exchanged for
+    and the salt that makes it again from that key."""
+
+    kind: str
+    token_hash: str
+    app_id: int
+    account_id: int
+    expires_at: datetime | None
+    refresh_id: int | None = None
+    api_key_id: int | None = None
+    key_salt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A kept token, as found by its hash."""
+
+    id: int
+    kind: str
+    app_id: int
+    account_id: int
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A kept authorization code, as found by its hash; `redirect_uri` is the one its
+    authorization request named (None: it named none)."""
+
+    id: int
+    app_id: int
+    account_id: int
+    redirect_uri: str | None
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveKey:
+    """A live v1 API key: its id and its account."""
+
+    id: int
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionPair:
+    """The live access token the transition service gave for one key and app, whose refresh
+    token is live too: the salt that makes both again, and when the access token expires."""
+
+    key_salt: str
+    expires_at: datetime
+
+
+class Apps(Protocol):
+    """OAuth apps, the tokens issued to them and their authorization codes."""
+
+    def create_app(
+        self,
+        account_id: int,
+        name: str,
+        client_id: str,
+        secret_hash: str,
+        redirect_uri: str | None,
+        now: datetime,
+    ) -> int:
+        """Store a new app of the account; its id."""
+
+    def list_apps(self) -> list[App]: ...
+
+    def find_app(self, client_id: str) -> tuple[App, str] | None:
+        """The app with this client id, live or revoked, and the hash of its secret."""
+
+    def revoke_app(self, client_id: str, now: datetime) -> bool:
+        """Revoke an app (its tokens die with it); False when no live app has this id."""
+
+    def add_token(self, token: NewToken, now: datetime) -> int:
+        """Keep a new token; its id."""
+
+    def find_token(self, token_hash: str) -> Token | None: ...
+
+    def retire_token(self, token_id: int, now: datetime, replaced_by: int | None) -> bool:
+        """Revoke a token unless it is revoked already (False then: another request used it
+        first)."""
+
+    def account_for_token(self, token_hash: str, now: datetime) -> int | None:
+        """The account of a live access token of a live app, by the token's hash."""
+
+    def add_code(
+        self,
+        code_hash: str,
+        app_id: int,
+        account_id: int,
+        redirect_uri: str | None,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None: ...
+
+    def find_code(self, code_hash: str) -> Code | None: ...
+
+    def use_code(self, code_id: int, now: datetime) -> bool:
+        """Mark a code used unless it is used already (False then)."""
+
+    def live_key(self, key_hash: str) -> LiveKey | None:
+        """The live v1 key with this hash."""
+
+    def transition_pair(self, app_id: int, api_key_id: int, now: datetime) -> TransitionPair | None:
+        """The newest live pair the transition service gave for this key and app."""
+
+    def forget_expired(self, app_id: int, now: datetime) -> None:
+        """Delete the app's access tokens and codes past their expiry, and its refresh tokens
+        retired more than a day ago: what can never be used again."""
+
+
 class Customers(Protocol):
     """One account's customers, one at a time, and the lists and searches over them."""
 
     def get_customer(
         self, account_id: int, customer_id: int, *, for_update: bool = False
     ) -> Customer | None:
-        """The customer with everything it has, or None when the account has no such customer."""
+        """The customer with everything it has (its property values in the order the account
+        defined the properties), or None when the account has no such customer."""
 
     def add_customer(self, account_id: int, customer: Customer) -> Customer:
         """Insert a new customer; returns it with every id assigned."""
 
     def save_customer(self, account_id: int, before: Customer, after: Customer) -> Customer:
-        """Write the difference between two states of one customer; returns `after` with ids."""
+        """Write the difference between two states of one customer (its own fields, v2's
+        included, address, entries and property values); returns `after` with ids."""
+
+    def delete_customer(self, account_id: int, customer_id: int) -> bool:
+        """Delete the customer and everything it has (its email addresses are free again);
+        False when the account has no such customer."""
 
     def email_owners(
         self, account_id: int, email_keys: Iterable[str], *, besides: int | None
@@ -114,10 +260,28 @@ class Customers(Protocol):
         """Which of these email keys belong to customers of the account other than `besides`."""
 
     def find_customers(
-        self, account_id: int, search: Search, *, with_emails: bool = False
+        self,
+        account_id: int,
+        search: Search,
+        *,
+        with_emails: bool = False,
+        with_entries: bool = False,
     ) -> Found:
         """The account's customers meeting `search.criteria`: how many in all, and the page
-        asked for in its order. Customers carry their own fields (and emails `with_emails`)."""
+        asked for in its order. Customers carry their own fields, and their emails
+        `with_emails`, or everything they have `with_entries` (entries, address, property
+        values: a few queries for the whole page, not some per customer)."""
+
+
+class Properties(Protocol):
+    """The account's custom fields (Help Scout v2's customer properties)."""
+
+    def define_property(self, account_id: int, definition: PropertyDefinition) -> bool:
+        """Add a property to the account's; False, and nothing changed, when the account has
+        one with that slug already."""
+
+    def property_definitions(self, account_id: int) -> list[PropertyDefinition]:
+        """The account's properties, in the order they were defined."""
 
 
 class RateLimits(Protocol):
@@ -143,14 +307,15 @@ class Snapshots(Protocol):
         """Every customer of the account with everything it has, in id order."""
 
     def clear_customers(self, account_id: int) -> int:
-        """Delete every customer of the account; returns how many there were."""
+        """Delete every customer of the account; returns how many there were. The account's
+        property definitions stay."""
 
     def put_customers(self, account_id: int, saved: Sequence[Customer]) -> None:
         """Insert customers with the ids they carry (theirs, their entries' and address's), as
         a restore of the account's own earlier state does; nothing checks those ids are free."""
 
 
-class Transaction(Keys, Customers, RateLimits, Bulk, Snapshots, Protocol):
+class Transaction(Keys, Apps, Customers, Properties, RateLimits, Bulk, Snapshots, Protocol):
     """One database transaction: everything done through it commits or rolls back together.
     Use cases name the narrower protocol they need."""
 

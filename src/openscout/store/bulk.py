@@ -12,7 +12,13 @@ from openscout.store import rows
 from openscout.store.customers import count_new_customers
 from openscout.store.dialect import OnConnection
 from openscout.store.search import customer_terms, term_rows
-from openscout.store.tables import addresses, customers, entries, search_terms
+from openscout.store.tables import (
+    addresses,
+    customer_properties,
+    customers,
+    entries,
+    search_terms,
+)
 
 #: The tables a bulk load fills, parents first.
 LOADED_TABLES = (customers, entries, addresses, search_terms)
@@ -55,6 +61,15 @@ class BulkRows(OnConnection):
         except self._integrity_errors as error:
             raise EmailTaken("") from error
         insert_many(self.connection, search_terms, terms)
+        insert_many(
+            self.connection,
+            customer_properties,
+            [
+                row
+                for customer_id, customer in owned
+                for row in rows.property_rows(account_id, customer_id, customer.properties)
+            ],
+        )
         count_new_customers(self.connection, account_id, len(ids))
         return ids
 

@@ -1,21 +1,44 @@
-"""Customers one at a time (their address, entries and search terms with them), and the lists
-and searches over an account's customers (docs/performance.md)."""
+"""Customers one at a time (their address, entries, property values and search terms with them),
+and the lists and searches over an account's customers (docs/performance.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 
-from openscout.domain.customers import Address, Collection, Customer, Entry
+from openscout.domain.customers import Address, Collection, Customer, Entry, Property
 from openscout.domain.errors import EmailTaken
 from openscout.domain.search import EVERYTHING, Found, Search
 from openscout.store import rows
 from openscout.store.dialect import OnConnection
 from openscout.store.prepared import Prepared
 from openscout.store.search import condition, customer_terms, ordering, term_rows
-from openscout.store.tables import accounts, addresses, customers, entries, search_terms
+from openscout.store.tables import (
+    accounts,
+    addresses,
+    customer_properties,
+    customers,
+    entries,
+    property_definitions,
+    search_terms,
+)
 
 
 class CustomerRows(OnConnection):
@@ -26,7 +49,11 @@ class CustomerRows(OnConnection):
         row = load.first(self.connection, customer_id=customer_id, account_id=account_id)
         if row is None:
             return None
-        return rows.customer(row, _ENTRIES.all(self.connection, customer_id=customer_id))
+        return rows.customer(
+            row,
+            _ENTRIES.all(self.connection, customer_id=customer_id),
+            address=rows.joined_address(row),
+        )
 
     def add_customer(self, account_id: int, customer: Customer) -> Customer:
         customer_id = self.connection.execute(
@@ -44,6 +71,17 @@ class CustomerRows(OnConnection):
         assert before.id is not None
         return self._write(account_id, before, after, before.id, is_new=False)
 
+    def delete_customer(self, account_id: int, customer_id: int) -> bool:
+        # Its entries, address, property values and search terms go with it (ON DELETE
+        # CASCADE, each through an index that starts with the customer's id).
+        deleted = _DELETE_CUSTOMER.scalar(
+            self.connection, customer_id=customer_id, account_id=account_id
+        )
+        if deleted is None:
+            return False
+        count_new_customers(self.connection, account_id, -1)
+        return True
+
     def email_owners(
         self, account_id: int, email_keys: Iterable[str], *, besides: int | None
     ) -> dict[str, int]:
@@ -57,7 +95,12 @@ class CustomerRows(OnConnection):
     # -- lists and searches (docs/performance.md)
 
     def find_customers(
-        self, account_id: int, search: Search, *, with_emails: bool = False
+        self,
+        account_id: int,
+        search: Search,
+        *,
+        with_emails: bool = False,
+        with_entries: bool = False,
     ) -> Found:
         where = and_(customers.c.account_id == account_id, condition(account_id, search.criteria))
         count: int | None = None
@@ -77,8 +120,47 @@ class CustomerRows(OnConnection):
         if count is None:
             # A first page that is not full holds every match: counting them again is waste.
             count = len(found) if len(found) < search.page_size else self._count(where)
+        if with_entries and found:
+            return Found(count, self._whole([row.id for row in found], found))
         emails = self._emails_of([row.id for row in found]) if with_emails and found else {}
         return Found(count, [rows.listed(row, emails.get(row.id, ())) for row in found])
+
+    def _whole(self, customer_ids: list[int], found: Sequence[Any]) -> list[Customer]:
+        """The customers of a page with everything they have: one query for all their
+        entries, one for their addresses, one for their property values."""
+        owned: dict[int, list[Any]] = {customer_id: [] for customer_id in customer_ids}
+        for entry in self.connection.execute(
+            select(
+                entries.c.id,
+                entries.c.customer_id,
+                entries.c.collection,
+                entries.c.value,
+                entries.c.label,
+            )
+            .where(entries.c.customer_id.in_(customer_ids))
+            .order_by(entries.c.id)
+        ):
+            owned[entry.customer_id].append(entry)
+        located = {
+            row.customer_id: rows.joined_address(row)
+            for row in self.connection.execute(
+                select(addresses.c.customer_id, *rows.ADDRESS_COLUMNS).where(
+                    addresses.c.customer_id.in_(customer_ids)
+                )
+            )
+        }
+        valued = property_values(
+            self.connection, customer_properties.c.customer_id.in_(customer_ids)
+        )
+        return [
+            rows.customer(
+                row,
+                owned[row.id],
+                valued.get(row.id, ()),
+                address=located.get(row.id),
+            )
+            for row in found
+        ]
 
     def _customer_count(self, account_id: int) -> int:
         count = self.connection.execute(
@@ -133,21 +215,14 @@ class CustomerRows(OnConnection):
                     )
                     for collection in Collection
                 }
+                self._write_properties(account_id, customer_id, before.properties, after.properties)
                 self._write_terms(account_id, customer_id, before, after)
         except self._integrity_errors as error:
             # Only the unique email index can fail here: another customer took the address
-            # between our check and our write.
+            # between our check and our write. (A property value names a defined property:
+            # the service checked, and definitions are never removed.)
             raise EmailTaken(rows.new_email(before, after)) from error
-        return Customer(
-            **{
-                **{name: getattr(after, name) for name in rows.SCALARS},
-                "id": customer_id,
-                "created_at": after.created_at,
-                "modified_at": after.modified_at,
-                "address": address,
-                **collections,
-            }
-        )
+        return replace(after, id=customer_id, address=address, **collections)  # type: ignore[arg-type]
 
     def _write_address(
         self, customer_id: int, before: Address | None, after: Address | None
@@ -225,6 +300,31 @@ class CustomerRows(OnConnection):
         )
         return ids
 
+    def _write_properties(
+        self,
+        account_id: int,
+        customer_id: int,
+        before: tuple[Property, ...],
+        after: tuple[Property, ...],
+    ) -> None:
+        if before == after:
+            return
+        old = {item.slug: item.value for item in before}
+        new = {item.slug: item.value for item in after}
+        if gone := [slug for slug in old if slug not in new]:
+            _DELETE_PROPERTY.execute_many(
+                self.connection, [{"owner": customer_id, "old_slug": slug} for slug in gone]
+            )
+        if changed := [slug for slug, value in new.items() if old.get(slug, value) != value]:
+            _UPDATE_PROPERTY.execute_many(
+                self.connection,
+                [{"owner": customer_id, "old_slug": s, "new_value": new[s]} for s in changed],
+            )
+        if added := [item for item in after if item.slug not in old]:
+            _INSERT_PROPERTY.execute_many(
+                self.connection, rows.property_rows(account_id, customer_id, added)
+            )
+
     def _write_terms(
         self, account_id: int, customer_id: int, before: Customer, after: Customer
     ) -> None:
@@ -245,8 +345,29 @@ class CustomerRows(OnConnection):
 
 
 def count_new_customers(connection: Connection, account_id: int, added: int) -> None:
-    """Keep the account's count of customers (a list of everything reads it, not a COUNT)."""
+    """Keep the account's count of customers (a list of everything reads it, not a COUNT);
+    `added` is negative for removed ones."""
     _COUNT_CUSTOMERS.execute(connection, account_id=account_id, added=added)
+
+
+def property_values(connection: Connection, where: Any) -> dict[int, list[Property]]:
+    """The property values of the customers `where` selects (on `customer_properties`), by
+    customer, each customer's in the order the account defined the properties."""
+    found: dict[int, list[Property]] = {}
+    for row in connection.execute(
+        select(
+            customer_properties.c.customer_id,
+            customer_properties.c.value,
+            *_DEFINITION_COLUMNS,
+        )
+        .join(property_definitions, _DEFINED)
+        .where(where)
+        .order_by(property_definitions.c.id)
+    ):
+        found.setdefault(row.customer_id, []).append(
+            rows.property_value(row.slug, row.name, row.type, row.options, row.value)
+        )
+    return found
 
 
 def _with_ids(found: tuple[Entry, ...], new_ids: list[int]) -> tuple[Entry, ...]:
@@ -269,10 +390,49 @@ _ONE_CUSTOMER = (
 )
 _LOAD = Prepared(_ONE_CUSTOMER)
 _LOAD_FOR_UPDATE = Prepared(_ONE_CUSTOMER.with_for_update(of=customers))
+_DEFINED = and_(
+    property_definitions.c.account_id == customer_properties.c.account_id,
+    property_definitions.c.slug == customer_properties.c.slug,
+)
+_DEFINITION_COLUMNS = (
+    property_definitions.c.slug,
+    property_definitions.c.name,
+    property_definitions.c.type,
+    property_definitions.c.options,
+)
+# A customer's entries and property values in one round trip: a property value is a row of
+# the `rows.PROPERTIES` collection, its slug as label, with its definition's columns (null for
+# entries). Ordered by the entry's id, or the definition's (the order the account defined the
+# properties in): each kind keeps its own order.
 _ENTRIES = Prepared(
-    select(entries.c.id, entries.c.collection, entries.c.value, entries.c.label)
-    .where(entries.c.customer_id == bindparam("customer_id"))
-    .order_by(entries.c.id)
+    union_all(
+        select(
+            entries.c.id,
+            entries.c.collection,
+            entries.c.value,
+            entries.c.label,
+            *(cast(null(), Text).label(name) for name in ("name", "type", "options")),
+        ).where(entries.c.customer_id == bindparam("customer_id")),
+        select(
+            property_definitions.c.id,
+            literal_column(f"'{rows.PROPERTIES}'"),
+            customer_properties.c.value,
+            property_definitions.c.slug,
+            property_definitions.c.name,
+            property_definitions.c.type,
+            property_definitions.c.options,
+        )
+        .join(property_definitions, _DEFINED)
+        .where(customer_properties.c.customer_id == bindparam("customer_id")),
+    ).order_by(literal_column("id"))
+)
+_DELETE_CUSTOMER = Prepared(
+    delete(customers)
+    .where(
+        customers.c.id == bindparam("customer_id"),
+        customers.c.account_id == bindparam("account_id"),
+    )
+    .returning(customers.c.id)
 )
 _EMAIL_OWNER = Prepared(
     select(entries.c.customer_id).where(
@@ -323,6 +483,19 @@ _ENTRY_VALUES: dict[str, Any] = {
 }
 _INSERT_ENTRY = Prepared(insert(entries).values(_ENTRY_VALUES).returning(entries.c.id))
 _INSERT_ENTRY_WITH_ID = Prepared(insert(entries).values(id=bindparam("id"), **_ENTRY_VALUES))
+_OWN_PROPERTY = (
+    customer_properties.c.customer_id == bindparam("owner"),
+    customer_properties.c.slug == bindparam("old_slug"),
+)
+_DELETE_PROPERTY = Prepared(delete(customer_properties).where(*_OWN_PROPERTY))
+_UPDATE_PROPERTY = Prepared(
+    update(customer_properties).where(*_OWN_PROPERTY).values(value=bindparam("new_value"))
+)
+_INSERT_PROPERTY = Prepared(
+    insert(customer_properties).values(
+        {name: bindparam(name) for name in ("customer_id", "account_id", "slug", "value")}
+    )
+)
 _DELETE_TERM = Prepared(
     delete(search_terms).where(
         search_terms.c.customer_id == bindparam("owner"),

@@ -21,6 +21,8 @@ class Dialect(Protocol):
     #: One writer at a time within this process (SQLite, whose writers queue here rather than
     #: on the busy timeout); None where the database orders writers itself.
     writer_lock: threading.Lock | None
+    #: Execution options of a connection that only reads (`SqlStore.reading`).
+    read_options: Mapping[str, Any]
 
     def engine_options(self, url: URL, pool_size: int) -> dict[str, Any]:
         """`create_engine`'s options for this database."""

@@ -25,6 +25,8 @@ from openscout.store.bulk import BulkRows
 from openscout.store.customers import CustomerRows
 from openscout.store.dialect import Dialect, dialect_for, translated
 from openscout.store.keys import KeyRows
+from openscout.store.oauth import AppRows
+from openscout.store.properties import PropertyRows
 from openscout.store.ratelimits import RateLimitRows
 from openscout.store.snapshots import SnapshotRows
 from openscout.store.sqlite import WRITE, Busy, InlineLane, read_only_url
@@ -33,9 +35,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class SqlTransaction(CustomerRows, KeyRows, RateLimitRows, BulkRows, SnapshotRows):
+class SqlTransaction(
+    CustomerRows, KeyRows, AppRows, PropertyRows, RateLimitRows, BulkRows, SnapshotRows
+):
     """A Transaction on one open connection: each aggregate's part (store/customers.py,
-    keys.py, ratelimits.py, bulk.py, snapshots.py) on the same connection."""
+    keys.py, oauth.py, properties.py, ratelimits.py, bulk.py, snapshots.py) on the same
+    connection."""
 
 
 class _Lanes:
@@ -144,8 +149,10 @@ class SqlStore:
             with self.inline_lane.transaction(write=False) as connection:
                 yield SqlTransaction(connection, self.dialect)
             return
-        with self._translated(), self.engine.connect() as connection, connection.begin():
-            yield SqlTransaction(connection, self.dialect)
+        with self._translated(), self.engine.connect() as connection:
+            connection.execution_options(**self.dialect.read_options)
+            with connection.begin():
+                yield SqlTransaction(connection, self.dialect)
 
     @contextmanager
     def writing(self) -> Iterator[SqlTransaction]:

@@ -29,6 +29,9 @@ class KeyRows(OnConnection):
             return None
         return int(row.account_id)
 
+    def find_account(self, name: str) -> int | None:
+        return self._account_named(name)
+
     def ensure_account(self, name: str, now: datetime) -> int:
         """The one place accounts are made."""
         found = self._account_named(name)

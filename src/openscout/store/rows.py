@@ -1,14 +1,16 @@
-"""Rows and domain objects, both ways: a customer, its address and its entries as the tables
-hold them, built in one place for every writer (one customer, a bulk load, a restore)."""
+"""Rows and domain objects, both ways: a customer, its address, its entries and its property
+values as the tables hold them, built in one place for every writer (one customer, a bulk
+load, a restore) and every reader (one customer, a list page, a snapshot)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from openscout.domain.customers import Address, Collection, Customer, Entry
+from openscout.domain.customers import Address, Collection, Customer, Entry, Property
+from openscout.domain.properties import PropertyDefinition, PropertyType
 from openscout.store.search import name_keys
 from openscout.store.tables import addresses, customers
 
@@ -23,7 +25,14 @@ SCALARS = (
     "photo_type",
     "gender",
     "age",
+    # v2's only (domain.customers.Customer)
+    "organization_id",
+    "conversation_count",
+    "draft",
 )
+
+#: Where a property value is among a customer's other rows (`customer`, `with_properties`).
+PROPERTIES = "properties"
 
 _epoch = datetime.fromtimestamp(0, UTC)
 
@@ -118,8 +127,16 @@ def listed(row: Any, emails: Iterable[Entry]) -> Customer:
         created_at=moment(row.created_at),
         modified_at=moment(row.modified_at),
         emails=tuple(emails),
-        **{name: getattr(row, name) for name in SCALARS},
+        **scalars(row),
     )
+
+
+def scalars(row: Any) -> dict[str, Any]:
+    """The customer's own fields of a row. Statements run on the driver's cursor
+    (store/prepared.py) get SQLite's booleans as the integers it keeps."""
+    values: dict[str, Any] = {name: getattr(row, name) for name in SCALARS}
+    values["draft"] = bool(values["draft"])
+    return values
 
 
 def address_fields(address: Address) -> dict[str, Any]:
@@ -135,26 +152,26 @@ def address_fields(address: Address) -> dict[str, Any]:
     }
 
 
-def customer(row: Any, entries: Sequence[Any]) -> Customer:
-    """A whole customer from its row (joined with its address's) and its entries' rows."""
-    grouped: dict[str, list[Entry]] = {collection.value: [] for collection in Collection}
+def customer(
+    row: Any,
+    entries: Sequence[Any],
+    properties: Sequence[Property] = (),
+    *,
+    address: Address | None,
+) -> Customer:
+    """A whole customer from its row, its address, its entries' rows and its property values.
+    An entry row of the `PROPERTIES` collection is a property value's, with its definition's
+    columns (store/customers.py's `_ENTRIES` reads both at once)."""
+    grouped: dict[str, list[Any]] = {collection.value: [] for collection in Collection}
+    grouped[PROPERTIES] = list(properties)
     for entry in entries:
-        grouped[entry.collection].append(Entry(entry.id, entry.value, entry.label))
-    address = None
-    if row.address_id is not None:
-        address = Address(
-            id=row.address_id,
-            lines=tuple(json.loads(row.address_lines)),
-            city=row.address_city,
-            state=row.address_state,
-            postal_code=row.address_postal_code,
-            country=row.address_country,
-            created_at=moment(row.address_created_at),
-            modified_at=None
-            if row.address_modified_at is None
-            else moment(row.address_modified_at),
-        )
-    values: dict[str, Any] = {name: getattr(row, name) for name in SCALARS}
+        if entry.collection == PROPERTIES:
+            grouped[PROPERTIES].append(
+                property_value(entry.label, entry.name, entry.type, entry.options, entry.value)
+            )
+        else:
+            grouped[entry.collection].append(Entry(entry.id, entry.value, entry.label))
+    values = scalars(row)
     values.update((name, tuple(found)) for name, found in grouped.items())
     return Customer(
         id=row.id,
@@ -163,6 +180,65 @@ def customer(row: Any, entries: Sequence[Any]) -> Customer:
         address=address,
         **values,
     )
+
+
+def joined_address(row: Any) -> Address | None:
+    """The address of a row holding `ADDRESS_COLUMNS`; None when its id is null."""
+    if row.address_id is None:
+        return None
+    return Address(
+        id=row.address_id,
+        lines=tuple(json.loads(row.address_lines)),
+        city=row.address_city,
+        state=row.address_state,
+        postal_code=row.address_postal_code,
+        country=row.address_country,
+        created_at=moment(row.address_created_at),
+        modified_at=None if row.address_modified_at is None else moment(row.address_modified_at),
+    )
+
+
+# -- custom properties
+
+
+def options_text(options: Mapping[int, str]) -> str:
+    """A dropdown's options as `property_definitions.options` keeps them."""
+    return json.dumps([[option_id, label] for option_id, label in options.items()])
+
+
+def definition(slug: str, name: str, type: str, options: str) -> PropertyDefinition:
+    """A property definition from the columns of its row."""
+    return PropertyDefinition(slug, name, PropertyType(type), _options(type, options))
+
+
+def property_value(slug: str, name: str, type: str, options: str, value: str) -> Property:
+    """A customer's value of a property, with its definition's columns. A dropdown's value is
+    an option's id, and reads as that option's label."""
+    text = None
+    if type == PropertyType.DROPDOWN and value.isdigit():
+        text = _options(type, options).get(int(value))
+    return Property(slug, name, PropertyType(type), value, text)
+
+
+def _options(type: str, options: str) -> dict[int, str]:
+    if type != PropertyType.DROPDOWN:
+        return {}
+    return {int(option_id): label for option_id, label in json.loads(options)}
+
+
+def property_rows(
+    account_id: int, customer_id: int, values: Iterable[Property]
+) -> list[dict[str, Any]]:
+    """The `customer_properties` rows of one customer."""
+    return [
+        {
+            "customer_id": customer_id,
+            "account_id": account_id,
+            "slug": item.slug,
+            "value": item.value,
+        }
+        for item in values
+    ]
 
 
 def new_email(before: Customer, after: Customer) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.search import (
     And,
+    Contains,
     Criteria,
     Field,
     Match,
@@ -63,6 +64,9 @@ _WHOLE_TERMS: dict[Field, str] = {
     Field.ORGANIZATION: "organization=",
     Field.JOB_TITLE: "job_title=",
 }
+#: Under which `search_terms.field` each email address is kept whole and folded, for v2's
+#: `email:` (`Contains`): the text is looked for inside it.
+CONTAINING_EMAIL = "email~"
 _KEY_COLUMNS = {
     Field.FIRST_NAME: customers.c.first_name_key,
     Field.LAST_NAME: customers.c.last_name_key,
@@ -111,6 +115,8 @@ def customer_terms(customer: Customer) -> set[tuple[str, str]]:
     email = Field.EMAIL.value
     for entry in customer.emails:
         found.update((email, word) for word in words(entry.value))
+        if whole := folded(entry.value):
+            found.add((CONTAINING_EMAIL, whole))
         domain = email_domain(entry.value)
         if domain:
             found.add((_WHOLE_TERMS[Field.EMAIL_DOMAIN], domain))
@@ -147,12 +153,14 @@ def condition(account_id: int, criteria: Criteria) -> ColumnElement[bool]:
             return or_(false(), *others)
         case Not(part):
             return not_(condition(account_id, part))
-        case Match() if _holds_nul(criteria):
+        case Match() | Contains() if _holds_nul(criteria):
             return false()
-        case Word() | Match() if (found := _lookup(account_id, criteria)) is not None:
+        case Word() | Match() | Contains() if (found := _lookup(account_id, criteria)) is not None:
             return customers.c.id.in_(found)
         case Match(field, value):
             return _match(account_id, field, value)
+        case Contains(field, text):
+            return _contains(field, text)
         case Range(field, low, high, include_low, include_high):
             return _range(field, low, high, include_low, include_high)
     raise TypeError(f"not a criterion: {criteria!r}")  # pragma: no cover
@@ -182,12 +190,24 @@ def _match(account_id: int, field: Field, value: str | int | datetime) -> Column
     raise ValueError(f"{field} is matched through a lookup")  # pragma: no cover
 
 
+def _contains(field: Field, text: str) -> ColumnElement[bool]:
+    """`Contains` on the names, which the customers table holds folded (the others are
+    lookups). A full name is the two joined by a space; as `text` is folded it neither starts
+    nor ends with a space, so the space put after a missing last name (or before a missing
+    first name) can never be part of a match."""
+    if field is Field.FULL_NAME:
+        joined = customers.c.first_name_key + " " + customers.c.last_name_key
+        return joined.contains(text, autoescape=True)
+    return _KEY_COLUMNS[field].contains(text, autoescape=True)
+
+
 def _holds_nul(criteria: Criteria) -> bool:
     """Stored text never holds NUL (decode refuses it), and PostgreSQL cannot even be asked
     about one: a value with NUL matches nothing, on every backend."""
-    return (
-        isinstance(criteria, Match) and isinstance(criteria.value, str) and "\x00" in criteria.value
-    )
+    match criteria:
+        case Match(value=str(value)) | Contains(text=value):
+            return "\x00" in value
+    return False
 
 
 def _is_lookup(criteria: Criteria) -> bool:
@@ -196,7 +216,7 @@ def _is_lookup(criteria: Criteria) -> bool:
     match criteria:
         case Word():
             return True
-        case Match(field=field):
+        case Match(field=field) | Contains(field=field):
             return field is Field.EMAIL or field in _WHOLE_TERMS
     return False
 
@@ -220,6 +240,16 @@ def _lookup(account_id: int, criteria: Criteria) -> Select[tuple[int]] | None:
         case Match(field, value) if field in _WHOLE_TERMS:
             assert isinstance(value, str)
             return _terms(account_id, (_WHOLE_TERMS[field],), folded(value))
+        case Contains(field, text) if field is Field.EMAIL or field in _WHOLE_TERMS:
+            # `autoescape`: `%`, `_` and the escape character in the text are matched as
+            # themselves. Both sides are folded (lower case), so SQLite's LIKE ignoring the
+            # case of ASCII letters and PostgreSQL's heeding it agree.
+            name = CONTAINING_EMAIL if field is Field.EMAIL else _WHOLE_TERMS[field]
+            return select(search_terms.c.customer_id).where(
+                search_terms.c.account_id == account_id,
+                search_terms.c.field == name,
+                search_terms.c.term.contains(text, autoescape=True),
+            )
     return None
 
 

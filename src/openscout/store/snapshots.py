@@ -10,10 +10,17 @@ from sqlalchemy import delete, insert, select, update
 
 from openscout.domain.customers import Customer
 from openscout.store import rows
-from openscout.store.customers import count_new_customers
+from openscout.store.customers import count_new_customers, property_values
 from openscout.store.dialect import OnConnection
 from openscout.store.search import customer_terms, term_rows
-from openscout.store.tables import accounts, addresses, customers, entries, search_terms
+from openscout.store.tables import (
+    accounts,
+    addresses,
+    customer_properties,
+    customers,
+    entries,
+    search_terms,
+)
 
 
 class SnapshotRows(OnConnection):
@@ -36,13 +43,23 @@ class SnapshotRows(OnConnection):
             .where(entries.c.account_id == account_id)
             .order_by(entries.c.id)
         ):
-            owned[entry.customer_id].append(entry)
-        return [rows.customer(row, owned[row.id]) for row in found]
+            # On PostgreSQL each statement reads as of its own start (READ COMMITTED): a customer
+            # added between the two reads has entries here but no row above, and is left out.
+            if entry.customer_id in owned:
+                owned[entry.customer_id].append(entry)
+        valued = property_values(self.connection, customer_properties.c.account_id == account_id)
+        return [
+            rows.customer(
+                row, owned[row.id], valued.get(row.id, ()), address=rows.joined_address(row)
+            )
+            for row in found
+        ]
 
     def clear_customers(self, account_id: int) -> int:
         mine = select(customers.c.id).where(customers.c.account_id == account_id)
         run = self.connection.execute
         run(delete(search_terms).where(search_terms.c.account_id == account_id))
+        run(delete(customer_properties).where(customer_properties.c.customer_id.in_(mine)))
         run(delete(entries).where(entries.c.account_id == account_id))
         run(delete(addresses).where(addresses.c.customer_id.in_(mine)))
         removed = run(delete(customers).where(customers.c.account_id == account_id)).rowcount
@@ -78,10 +95,17 @@ class SnapshotRows(OnConnection):
             if customer.id is not None
             for row in term_rows(account_id, customer.id, customer_terms(customer))
         ]
+        values = [
+            row
+            for customer in saved
+            if customer.id is not None
+            for row in rows.property_rows(account_id, customer.id, customer.properties)
+        ]
         for table, found in (
             (entries, entry_rows),
             (addresses, address_rows),
             (search_terms, terms),
+            (customer_properties, values),
         ):
             if found:
                 run(insert(table), found)

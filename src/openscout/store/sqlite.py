@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from types import MappingProxyType
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -46,6 +47,8 @@ class Busy(Exception):
 
 class SqliteDialect:
     sets_aside_checks = False
+    #: A read is a transaction: one snapshot for all of its statements.
+    read_options: Mapping[str, Any] = MappingProxyType({})
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.writer_lock: threading.Lock | None = threading.Lock()

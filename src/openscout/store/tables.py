@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
     text,
 )
 
@@ -71,9 +75,15 @@ customers = Table(
     Column("photo_url", Text),
     Column("photo_type", String(20)),
     Column("gender", String(20), nullable=False),
-    Column("age", String(20)),
+    # A free string: v2 writes up to 255 characters (docs/decisions/v2-written-fields.md).
+    Column("age", Text),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
+    # Known to v2 only (domain.customers.Customer): openscout keeps no organizations,
+    # conversations or drafts yet, so nothing writes these but a restore.
+    Column("organization_id", Integer),
+    Column("conversation_count", Integer, nullable=False, server_default=text("0")),
+    Column("draft", Boolean, nullable=False, server_default=false()),
     # The names as search compares and sorts them (openscout.domain.search.folded); '' when
     # missing, so that they sort the same on every backend.
     Column("first_name_key", Text, nullable=False, server_default=""),
@@ -146,6 +156,38 @@ search_terms = Table(
     sqlite_with_rowid=False,
 )
 
+# The account's custom fields (Help Scout v2's customer properties, domain/properties.py), in
+# the order they were defined: customers show their values in that order.
+property_definitions = Table(
+    "property_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", String(20), nullable=False),
+    # A dropdown's options as a JSON array of [id, label] pairs, in their order; else [].
+    Column("options", Text, nullable=False),
+    UniqueConstraint("account_id", "slug"),
+    sqlite_autoincrement=True,
+)
+
+# A customer's value of one property, as text (domain.customers.Property). The definition
+# must exist: values reach it by (account, slug), and go with it.
+customer_properties = Table(
+    "customer_properties",
+    metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("slug", String(100), primary_key=True),
+    Column("account_id", Integer, nullable=False),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "slug"],
+        ["property_definitions.account_id", "property_definitions.slug"],
+        ondelete="CASCADE",
+    ),
+)
+
 # Rate-limit counters (spec §4), one row per account and period ("minute", "burst"): the
 # requests counted in the fixed window that starts at `period_start`. A request in a later
 # window starts the count again, so the table never grows past two rows per account.
@@ -156,4 +198,63 @@ rate_limits = Table(
     Column("period", String(10), primary_key=True),
     Column("period_start", BigInteger, nullable=False),
     Column("hits", BigInteger, nullable=False),
+)
+
+# OAuth 2.0 apps (v2 spec §1), each of one account: the client id in clear (it is public), the
+# secret as SHA-256 hex like API keys (it is random).
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("redirect_uri", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Access and refresh tokens, by their SHA-256 hex. An access token is live until `expires_at`
+# unless it or its app is revoked; a refresh token never expires, and is retired (`revoked_at`,
+# `replaced_by`) when it is used. The transition service's tokens name the v1 key they were
+# exchanged for and keep the salt that, with that key, makes them again (apps.py).
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("app_id", ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("replaced_by", ForeignKey("oauth_tokens.id", ondelete="SET NULL"), nullable=True),
+    # An access token's refresh token, issued with it.
+    Column("refresh_id", ForeignKey("oauth_tokens.id", ondelete="SET NULL"), nullable=True),
+    Column("api_key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True),
+    Column("key_salt", String(32), nullable=True),
+    # An app's tokens by expiry: those past it are deleted as the app gets new ones.
+    Index("ix_oauth_tokens_app_expires", "app_id", "expires_at"),
+    Index("ix_oauth_tokens_api_key", "api_key_id"),
+    sqlite_autoincrement=True,
+)
+
+# Authorization codes (RFC 6749 §4.1), by their SHA-256 hex: single use, ten minutes.
+# `redirect_uri` is the one the authorization request named, if it named one.
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("app_id", ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Index("ix_oauth_codes_app_expires", "app_id", "expires_at"),
+    sqlite_autoincrement=True,
 )

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Account, Server, new_account
 from tests.helpers import assert_cors, assert_error, route_not_found, send_raw
-from tests.http.v2.conftest import v2_auth
+from tests.http.v2.conftest import authorization, v2_auth
 from tests.http.v2.shapes import (
     HAL,
     VND_ERROR,
@@ -121,7 +121,9 @@ def test_a_customer_of_another_account_is_not_found(
 ) -> None:
     mine = create(v2, firstName="Ann")
     other = new_account(server.store)
-    with httpx.Client(base_url=server.url, auth=v2_auth(other), timeout=10) as stranger:
+    with httpx.Client(
+        base_url=server.url, auth=v2_auth(server.store, other), timeout=10
+    ) as stranger:
         assert_vnd_error(stranger.get(f"/v2/customers/{mine}"), 404, NOT_FOUND)
         assert_vnd_error(stranger.put(f"/v2/customers/{mine}", json={}), 404, NOT_FOUND)
     assert fetch(v2, mine)["firstName"] == "Ann"
@@ -243,11 +245,9 @@ def test_a_get_with_a_content_type_and_no_body_sent_as_raw_bytes_is_answered(
     server: Server, account: Account, v2: httpx.Client
 ) -> None:
     customer = create(v2, firstName="Ann")
-    auth = v2_auth(account)
-    request = next(auth.auth_flow(httpx.Request("GET", server.url)))
     head = (
         f"GET /v2/customers/{customer} HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: {request.headers['authorization']}\r\n"
+        f"Authorization: {authorization(v2)}\r\n"
         "Content-Type: application/json\r\ncharset: UTF-8\r\nConnection: close\r\n\r\n"
     ).encode()
     response = send_raw(server.url, head)

@@ -10,6 +10,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from openscout.contract.v1 import wire as v1
+from openscout.contract.v2.oauth import is_oauth_path
 from openscout.domain.customers import Collection
 from openscout.domain.errors import (
     BodyTooLarge,
@@ -35,16 +36,15 @@ CUSTOMERS_PATH: Final = "/v2/customers"
 CUSTOMER_PATH: Final = "/v2/customers/{customer_id:id}"
 #: The account's property definitions ("List Customer Property Definitions").
 CUSTOMER_PROPERTIES_PATH: Final = "/v2/customer-properties"
-#: Under /v2/ but not the customers API: OAuth answers in its own JSON (RFC 6749), not vnd.error.
-OAUTH_PREFIX: Final = "/v2/oauth2/"
 #: The path prefixes of the API whose answers are v2's (v3's list shares v2's shapes, §4).
 API_PREFIXES: Final = ("/v2/", "/v3/")
 
 
 def is_v2_path(path: str) -> bool:
     """Whether a request path is v2's (served or not): its errors are vnd.error bodies, its
-    requests act for an account and are counted as v2's."""
-    return path.startswith(API_PREFIXES) and not path.startswith(OAUTH_PREFIX)
+    requests act for an account and are counted as v2's. OAuth's endpoints, under /v2/ too,
+    answer in their own JSON (RFC 6749) and read their own credentials."""
+    return path.startswith(API_PREFIXES) and not is_oauth_path(path)
 
 
 #: The path segment of each entry collection: `social-profiles` with a hyphen (§8).
