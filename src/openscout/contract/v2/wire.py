@@ -157,8 +157,8 @@ LABEL_ALIASES: Final = v1.LABEL_ALIASES
 #: The enumerated own fields and what each accepts (input in any case, kept lowercase).
 ENUMS: Final[Mapping[str, frozenset[str]]] = {"gender": GENDERS, "photo_type": PHOTO_TYPES}
 
-#: Documented limits of create and overwrite (§3); `age` is a free string ("35", "30-35") that
-#: openscout keeps up to 20 characters (docs/decisions/v2-written-fields.md).
+#: Documented limits of create and overwrite (§3); `age` is a free string, bounded like any
+#: other text openscout keeps (docs/decisions/v2-written-fields.md).
 MAX_LENGTHS: Final[Mapping[str, int]] = {
     "first_name": 40,
     "last_name": 40,
@@ -167,7 +167,7 @@ MAX_LENGTHS: Final[Mapping[str, int]] = {
     "location": 60,
     "organization": 60,
     "background": 200,
-    "age": 20,
+    "age": v1.MAX_ENTRY_LENGTH,
 }
 MAX_ENTRY_LENGTH: Final = v1.MAX_ENTRY_LENGTH
 PAGE_SIZE: Final = 50
