@@ -91,14 +91,28 @@ def test_every_control_endpoint_needs_a_live_key(
         assert_cors(response)
 
 
-def test_a_new_account_has_its_own_key_and_nothing_else(
+def test_a_new_account_has_its_own_key_and_app_and_nothing_else(
     http: httpx.Client, control_server: Server
 ) -> None:
     create(http, emails=[{"value": "mine@example.com"}])
     body = ok(http.post("/_openscout/accounts"), 201)
-    assert list(body) == ["account", "apiKey"]
+    assert list(body) == ["account", "apiKey", "clientId", "clientSecret"]
     assert re.fullmatch(r"test-[0-9a-f]{16}", body["account"])
     assert re.fullmatch(r"[0-9a-f]{40}", body["apiKey"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["clientId"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["clientSecret"])
+    token = http.post(
+        "/v2/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": body["clientId"],
+            "client_secret": body["clientSecret"],
+        },
+        auth=None,
+    )
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert ok(http.get("/_openscout/requests", headers=bearer, auth=None))["requests"] == []
     fresh = httpx.Client(base_url=control_server.url, auth=(body["apiKey"], "X"), timeout=10)
     with fresh:
         assert count(fresh) == 0
