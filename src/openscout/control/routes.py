@@ -13,7 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openscout import keys, sandbox, service
-from openscout.contract.v1 import decode, encode, fixtures, wire
+from openscout.contract.v1 import decode, encode, wire
+from openscout.contract.v2 import fixtures
 from openscout.control.state import (
     FAULT_BODIES,
     MAX_ADVANCE_SECONDS,
