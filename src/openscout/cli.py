@@ -792,7 +792,8 @@ def _seed_from(settings: Settings, path: str, account: str) -> int:
     """`db seed --from FILE`: the fixture customers of a file, validated as create requests
     are, all or none (docs/testing.md)."""
     from openscout import sandbox
-    from openscout.contract.v1 import fixtures, wire
+    from openscout.contract.v1 import wire
+    from openscout.contract.v2 import fixtures
     from openscout.domain.errors import Malformed
 
     try:

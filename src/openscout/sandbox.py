@@ -8,9 +8,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from openscout import service
+from openscout import apps, service
 from openscout.contract.v1.fixtures import Fixture, item_path
 from openscout.domain.changes import new_customer
 from openscout.domain.customers import Collection, Customer
@@ -20,10 +20,22 @@ from openscout.store.base import Store, unbounded
 __all__ = ["FixtureEmailTaken", "export", "load", "open_account", "reset", "restore"]
 
 
-def open_account(store: Store, now: datetime, prefix: str = "test") -> tuple[str, str]:
-    """A new account with a key of its own: its name and the key (shown only here)."""
+class Opened(NamedTuple):
+    """A new account's name and credentials, shown only here: a v1 API key, and the client id
+    and secret of an OAuth app of its own (v2)."""
+
+    name: str
+    api_key: str
+    client_id: str
+    client_secret: str
+
+
+def open_account(store: Store, now: datetime, prefix: str = "test") -> Opened:
+    """A new account with a key and an OAuth app of its own."""
     name = f"{prefix}-{secrets.token_hex(8)}"
-    return name, service.create_key(store, name, "control API", now)
+    key = service.create_key(store, name, "control API", now)
+    app = apps.create_app(store, name, "control API", None, now)
+    return Opened(name, key, app.client_id, app.client_secret)
 
 
 @unbounded

@@ -91,14 +91,28 @@ def test_every_control_endpoint_needs_a_live_key(
         assert_cors(response)
 
 
-def test_a_new_account_has_its_own_key_and_nothing_else(
+def test_a_new_account_has_its_own_key_and_app_and_nothing_else(
     http: httpx.Client, control_server: Server
 ) -> None:
     create(http, emails=[{"value": "mine@example.com"}])
     body = ok(http.post("/_openscout/accounts"), 201)
-    assert list(body) == ["account", "apiKey"]
+    assert list(body) == ["account", "apiKey", "clientId", "clientSecret"]
     assert re.fullmatch(r"test-[0-9a-f]{16}", body["account"])
     assert re.fullmatch(r"[0-9a-f]{40}", body["apiKey"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["clientId"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["clientSecret"])
+    token = http.post(
+        "/v2/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": body["clientId"],
+            "client_secret": body["clientSecret"],
+        },
+        auth=None,
+    )
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert ok(http.get("/_openscout/requests", headers=bearer, auth=None))["requests"] == []
     fresh = httpx.Client(base_url=control_server.url, auth=(body["apiKey"], "X"), timeout=10)
     with fresh:
         assert count(fresh) == 0
@@ -494,6 +508,93 @@ def test_fixtures_in_create_shape_and_envelopes(http: httpx.Client) -> None:
     found = ok(http.get("/v1/search/customers.json", params={"query": "email:ann@example.com"}))
     assert [i["id"] for i in found["items"]] == [ids[0]]
     assert ok(http.post("/_openscout/fixtures", json=[]), 201) == {"count": 0, "ids": []}
+
+
+V2_SHAPE = {
+    "id": 500,
+    "firstName": "Vernon",
+    "lastName": "Bear",
+    "gender": "Male",
+    "jobTitle": "CEO",
+    "location": "Prague",
+    "organization": "Acme, Inc",
+    "photoType": "twitter",
+    "photoUrl": "https://example.com/v.png",
+    "age": "30-35",
+    "background": "Met at a fair",
+    "createdAt": "2012-07-23T12:34:12Z",
+    "updatedAt": "2012-07-24T20:18:33Z",
+    "conversationCount": 10,
+    "draft": False,
+    "_embedded": {
+        "emails": [{"id": 1, "value": "bear@acme.com", "type": "home"}],
+        "phones": [{"id": 2, "value": "123-123-123", "type": "mobile"}],
+        "chats": [{"id": 5, "value": "54831172", "type": "skype"}],
+        "social_profiles": [{"id": 4, "value": "@me", "type": "twitter"}],
+        "websites": [{"id": 3, "value": "http://home.com"}],
+        "address": {
+            "city": "Prague",
+            "state": "CZ",
+            "postalCode": "11000",
+            "country": "CZ",
+            "lines": ["Main 1"],
+        },
+    },
+    "_links": {"self": {"href": "https://api.helpscout.net/v2/customers/500"}},
+}
+
+
+def test_fixtures_in_v2_shape_read_back_through_v1(http: httpx.Client) -> None:
+    """A customer as `GET /v2/customers/{id}` answers, a v2 list answer, and a bare list of
+    v2 customers all load; v1 reads every field and entry under its own names."""
+    documents = [
+        [V2_SHAPE],
+        {"_embedded": {"customers": [{"firstName": "Bo", "updatedAt": "2020-01-01T00:00:00Z"}]}},
+        {"_embedded": {"customers": []}},
+    ]
+    loaded = [ok(http.post("/_openscout/fixtures", json=d), 201)["ids"] for d in documents]
+    assert [len(ids) for ids in loaded] == [1, 1, 0]
+    vernon = fetch(http, loaded[0][0])
+    assert vernon["id"] != 500
+    assert (vernon["firstName"], vernon["lastName"], vernon["gender"]) == ("Vernon", "Bear", "male")
+    assert (vernon["createdAt"], vernon["modifiedAt"]) == (
+        "2012-07-23T12:34:12Z",
+        "2012-07-24T20:18:33Z",
+    )
+    assert (vernon["jobTitle"], vernon["organization"], vernon["age"]) == (
+        "CEO",
+        "Acme, Inc",
+        "30-35",
+    )
+    assert (vernon["photoType"], vernon["location"]) == ("twitter", "Prague")
+    assert [(e["value"], e["location"]) for e in vernon["emails"]] == [("bear@acme.com", "home")]
+    assert [(e["value"], e["location"]) for e in vernon["phones"]] == [("123-123-123", "mobile")]
+    assert [(e["value"], e["type"]) for e in vernon["chats"]] == [("54831172", "skype")]
+    assert [(e["value"], e["type"]) for e in vernon["socialProfiles"]] == [("@me", "twitter")]
+    assert [e["value"] for e in vernon["websites"]] == ["http://home.com"]
+    assert vernon["address"]["lines"] == ["Main 1"] and vernon["address"]["city"] == "Prague"
+    bo = fetch(http, loaded[1][0])
+    assert (bo["firstName"], bo["lastName"], bo["modifiedAt"]) == (
+        "Bo",
+        None,
+        "2020-01-01T00:00:00Z",
+    )
+
+
+def test_v2_fixtures_are_validated_like_v2_creates(http: httpx.Client) -> None:
+    document = [
+        {"firstName": "x" * 41, "updatedAt": "soon", "_embedded": {"emails": [{"value": "nope"}]}},
+        {"lastName": "Fine", "updatedAt": "2020-01-01T00:00:00Z"},
+    ]
+    response = http.post("/_openscout/fixtures", json=document)
+    body = assert_error(response, 400, "Input could not be validated")
+    properties = {problem["property"] for problem in body["validationErrors"]}
+    assert properties == {
+        "customers[0]:firstName",
+        "customers[0]:updatedAt",
+        "customers[0]:emails:value",
+    }
+    assert count(http) == 0  # all or nothing
 
 
 def test_fixtures_are_validated_like_creates_and_all_problems_reported(

@@ -164,3 +164,37 @@ def test_every_control_operation_from_python() -> None:
         ]
         with pytest.raises(ControlError, match="409 A customer with this email"):
             hs.load([ANN])
+
+
+def test_every_account_has_an_oauth_app_and_a_ready_bearer_token() -> None:
+    """v2 clients in tests: the account's app (`client_id`, `client_secret`) and `v2_auth`, a
+    token of the client-credentials grant, which acts for that account alone."""
+    with HelpScoutServer() as hs:
+        other = hs.new_account()
+        for account in (hs, other):
+            assert account.client_id and account.client_secret
+            assert account.v2_auth == f"Bearer {account.v2_token}"
+            assert account.v2_token == account.v2_token  # asked for once, then kept
+        assert hs.client_id != other.client_id and hs.v2_token != other.v2_token
+        hs.set_time("2030-01-02T03:04:05Z")
+        with httpx.Client(base_url=hs.base_url, timeout=10) as http:
+            mine = http.get("/_openscout/clock", headers={"Authorization": hs.v2_auth})
+            theirs = http.get("/_openscout/clock", headers={"Authorization": other.v2_auth})
+            stale = http.get("/_openscout/clock", headers={"Authorization": "Bearer " + "0" * 32})
+            # v1 takes keys only: a token there is no credential (v2 spec §1, v1 spec §3).
+            v1 = http.get("/v1/customers.json", headers={"Authorization": hs.v2_auth})
+        assert mine.status_code == 200 and mine.json()["now"] == "2030-01-02T03:04:05Z"
+        assert theirs.status_code == 200 and theirs.json()["now"] != "2030-01-02T03:04:05Z"
+        assert stale.status_code == 401
+        assert v1.status_code == 401
+        fresh = hs.new_v2_token()
+        assert fresh != hs.v2_token
+
+
+def test_a_handle_made_from_a_key_alone_says_it_has_no_app() -> None:
+    with HelpScoutServer() as hs:
+        from openscout.testing import HelpScoutAccount
+
+        bare = HelpScoutAccount(hs.base_url, hs.api_key, hs.account)
+        with pytest.raises(ValueError, match="client id and secret"):
+            _ = bare.v2_token

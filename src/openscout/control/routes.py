@@ -13,7 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openscout import keys, sandbox, service
-from openscout.contract.v1 import decode, encode, fixtures, wire
+from openscout.contract.v1 import decode, encode, wire
+from openscout.contract.v2 import fixtures
 from openscout.control.state import (
     FAULT_BODIES,
     MAX_ADVANCE_SECONDS,
@@ -78,16 +79,26 @@ class ControlRoutes:
     async def create_account(self, _request: Request, account: int) -> Response:
         root = self.control.reserve_account(account)
         try:
-            name, key = await self.store.run(
+            opened = await self.store.run(
                 sandbox.open_account, self.store, self.control.server_clock()
             )
         except BaseException:
             self.control.release(root)
             raise
-        opened = await self.store.run(service.account_for_key, self.store, keys.hash_key(key))
-        if opened is not None:
-            self.control.opened_by(opened, root)
-        return JsonResponse({"account": name, "apiKey": key}, 201)
+        account_id = await self.store.run(
+            service.account_for_key, self.store, keys.hash_key(opened.api_key)
+        )
+        if account_id is not None:
+            self.control.opened_by(account_id, root)
+        return JsonResponse(
+            {
+                "account": opened.name,
+                "apiKey": opened.api_key,
+                "clientId": opened.client_id,
+                "clientSecret": opened.client_secret,
+            },
+            201,
+        )
 
     async def reset(self, _request: Request, account: int) -> Response:
         removed = await self.store.run(sandbox.reset, self.store, account)

@@ -129,12 +129,25 @@ class HelpScoutAccount:
     """An account of an openscout server with the control API on: its URL, its key, and the
     control operations, each scoped to this account alone."""
 
-    def __init__(self, base_url: str, api_key: str, account: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        account: str | None = None,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         #: The account's name (as `openscout keys list` shows it).
         self.account = account
+        #: The id and secret of the account's own OAuth app, for v2 clients (None for a handle
+        #: made from a key alone).
+        self.client_id = client_id
+        self.client_secret = client_secret
         self._authorization = "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode()
+        self._v2_token: str | None = None
 
     def __repr__(self) -> str:
         return f"<HelpScoutAccount {self.account or '?'} at {self.base_url}>"
@@ -143,6 +156,40 @@ class HelpScoutAccount:
     def auth(self) -> tuple[str, str]:
         """HTTP Basic credentials for httpx or requests: the key as user name (spec §3)."""
         return (self.api_key, "X")
+
+    @property
+    def v2_token(self) -> str:
+        """An access token of the account's app (the client-credentials grant, spec v2 §1),
+        asked for on first use and kept: what a v2 client sends as `Bearer`."""
+        if self._v2_token is None:
+            self._v2_token = self.new_v2_token()
+        return self._v2_token
+
+    @property
+    def v2_auth(self) -> str:
+        """The `Authorization` header of a v2 request: `Bearer <v2_token>`, e.g.
+        `httpx.Client(headers={"Authorization": helpscout.v2_auth})`."""
+        return f"Bearer {self.v2_token}"
+
+    def new_v2_token(self) -> str:
+        """A fresh access token of the account's app, from `POST /v2/oauth2/token`."""
+        if self.client_id is None or self.client_secret is None:
+            raise ValueError(f"{self!r} was made without its app's client id and secret")
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            }
+        ).encode()
+        answer = self._send(
+            "POST",
+            f"{self.base_url}/v2/oauth2/token",
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        )
+        token: str = answer["access_token"]
+        return token
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, e.g. `url("/v1/customers.json")`."""
@@ -153,7 +200,13 @@ class HelpScoutAccount:
     def new_account(self) -> HelpScoutAccount:
         """A new, empty account on the same server, with a key of its own."""
         body = self._call("POST", "/accounts")
-        return HelpScoutAccount(self.base_url, body["apiKey"], body["account"])
+        return HelpScoutAccount(
+            self.base_url,
+            body["apiKey"],
+            body["account"],
+            client_id=body.get("clientId"),
+            client_secret=body.get("clientSecret"),
+        )
 
     def reset(self) -> int:
         """Remove the account's customers and clear its journal, faults and clock (its keys and
@@ -280,18 +333,26 @@ class HelpScoutAccount:
     # -- plumbing
 
     def _call(self, method: str, path: str, data: bytes | None = None) -> Any:
-        import urllib.error
-        import urllib.request
-
-        request = urllib.request.Request(
+        return self._send(
+            method,
             f"{self.base_url}{CONTROL_PREFIX}{path}",
-            data=data if data is not None else (b"" if method in ("POST", "PUT") else None),
-            method=method,
-            headers={
+            data,
+            {
                 "Authorization": self._authorization,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
             },
+        )
+
+    def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Any:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            url,
+            data=data if data is not None else (b"" if method in ("POST", "PUT") else None),
+            method=method,
+            headers=headers,
         )
         try:
             with _opener().open(request, timeout=60) as response:

@@ -168,7 +168,7 @@ class HelpScoutServer(HelpScoutAccount):
                 f"id_seed={self.id_seed} needs a fresh database: {url} has handed out ids"
             )
         clock: Callable[[], datetime] = _frozen(self.time) if self.time else _real_time
-        name, key = sandbox.open_account(store, clock(), prefix="openscout")
+        opened = sandbox.open_account(store, clock(), prefix="openscout")
         settings = Settings(
             database_url=url,
             pool_size=4,
@@ -179,7 +179,14 @@ class HelpScoutServer(HelpScoutAccount):
             control_api=True,
         )
         self._server = ThreadedServer(create_app(settings, store, clock=clock))
-        HelpScoutAccount.__init__(self, self._server.start(), key, name)
+        HelpScoutAccount.__init__(
+            self,
+            self._server.start(),
+            opened.api_key,
+            opened.name,
+            client_id=opened.client_id,
+            client_secret=opened.client_secret,
+        )
 
     def stop(self) -> None:
         """Stop serving, close the database, delete the temporary one. Safe to call twice."""
