@@ -40,8 +40,8 @@ dist: $(STAMP)
 	rm -rf dist src/*.egg-info
 	$(PY) -m build --no-isolation --outdir dist .
 
-# The OpenAPI document is written as YAML and shipped as JSON: make the JSON from the YAML after
-# editing it (a test fails while the two differ).
+# The OpenAPI documents (v1's, v2's) are written as YAML and shipped as JSON: make the JSON from
+# the YAML after editing it (a test fails while the two differ).
 openapi: $(STAMP)
 	$(PY) -m tests.contract.openapi_source
 

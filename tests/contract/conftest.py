@@ -14,6 +14,7 @@ from tests.conftest import (
     BACKENDS,
     Account,
     Server,
+    bearer_token,
     fresh_database,
     migrated_store,
     new_account,
@@ -52,9 +53,15 @@ CUSTOMERS = [
 class Contract:
     server: Server
     account: Account
+    #: A v2 access token of the account.
+    token: str
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.server.url, auth=(self.account.key, "X"), timeout=30)
+
+    def v2_client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.Client(base_url=self.server.url, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -69,7 +76,7 @@ def contract(
             # Rate limits on, too high to reach: every answer carries the headers they add.
             settings = Settings(rate_limit=10**9, burst_limit=10**9, access_log=False)
             with running_server(store, settings, rate_limited=True) as server:
-                ready = Contract(server, account)
+                ready = Contract(server, account, bearer_token(store, account.name))
                 with ready.client() as http:
                     for customer in CUSTOMERS:
                         assert http.post("/v1/customers.json", json=customer).status_code == 201

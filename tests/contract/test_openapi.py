@@ -1,6 +1,7 @@
-"""The OpenAPI document of v1: a valid OpenAPI 3.1 document, served as JSON at
-/v1/openapi.json, readable at /docs without anything from elsewhere, describing every route the
-server serves and nothing it does not, with the names, enums, limits and messages the code uses.
+"""The OpenAPI documents of v1 and v2: valid OpenAPI 3.1 documents, served as JSON at
+/v1/openapi.json and /v2/openapi.json, readable at /docs without anything from elsewhere,
+describing together every route the server serves and nothing it does not, with the names,
+enums, limits and messages the code uses.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from openscout.config import Settings
 from openscout.contract.v1 import wire
 from openscout.contract.v2 import oauth
+from openscout.contract.v2 import wire as v2_wire
 from openscout.http import app as http_app
 from openscout.http import openapi
 from openscout.http.app import create_app
@@ -28,14 +30,20 @@ from openscout.store.engine import SqlStore
 from tests.contract import openapi_source
 from tests.contract.conftest import Contract
 from tests.helpers import ADDRESS_KEYS, CORS, FULL_KEYS, JSON, route_not_found
+from tests.http.v2.shapes import CUSTOMER_KEYS, VND_ERROR
 
 DOCUMENT = openapi.document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
+V2_DOCUMENT = openapi.document(openapi.V2_OPENAPI_PATH)
+V2_SCHEMAS: dict[str, Any] = V2_DOCUMENT["components"]["schemas"]
+#: Each document, by the path it is served at.
+DOCUMENTS = {openapi.OPENAPI_PATH: DOCUMENT, openapi.V2_OPENAPI_PATH: V2_DOCUMENT}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 #: Routes that are not part of v1: the document itself and the page that shows it, the
 #: OAuth endpoints of v2, and the testing toolkit's control API.
 UNDESCRIBED = {
     openapi.OPENAPI_PATH,
+    openapi.V2_OPENAPI_PATH,
     openapi.DOCS_PATH,
     openapi.DOCS_SLASH_PATH,
     openapi.ASSETS_PATH,
@@ -76,10 +84,12 @@ def served_routes(store: SqlStore) -> set[tuple[str, str]]:
     return routes
 
 
-def described_routes() -> set[tuple[str, str]]:
+def described_routes(*documents: dict[str, Any]) -> set[tuple[str, str]]:
+    """(method, path template) of every operation of `documents` (both, by default)."""
     return {
         (method.upper(), template(path))
-        for path, item in DOCUMENT["paths"].items()
+        for document in documents or DOCUMENTS.values()
+        for path, item in document["paths"].items()
         for method in item
         if method in METHODS
     }
@@ -88,21 +98,26 @@ def described_routes() -> set[tuple[str, str]]:
 # -- the document
 
 
-def test_the_document_is_valid_openapi_3_1() -> None:
-    assert DOCUMENT["openapi"] == "3.1.0"
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_document_is_valid_openapi_3_1(path: str) -> None:
+    document = DOCUMENTS[path]
+    assert document["openapi"] == "3.1.0"
     errors = [
         f"{list(e.instance_path)}: {e.message}"
-        for e in jsonschema_rs.validator_for(OPENAPI_31).iter_errors(DOCUMENT)
+        for e in jsonschema_rs.validator_for(OPENAPI_31).iter_errors(document)
     ]
     assert errors == []
 
 
-def test_the_shipped_json_is_made_from_the_yaml() -> None:
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_shipped_json_is_made_from_the_yaml(version: str) -> None:
     """openscout reads the JSON (no YAML parser at run time); the YAML is what people edit."""
-    assert openapi_source.SHIPPED.read_text("utf-8") == openapi_source.render(), (
-        "contract/v1/openapi.json is not the YAML's: run `make openapi`"
+    folder = openapi_source.FOLDERS[version]
+    shipped = folder / "openapi.json"
+    assert shipped.read_text("utf-8") == openapi_source.render(folder / "openapi.yaml"), (
+        f"contract/{version}/openapi.json is not the YAML's: run `make openapi`"
     )
-    assert json.loads(openapi_source.SHIPPED.read_text("utf-8")) == DOCUMENT
+    assert json.loads(shipped.read_text("utf-8")) == DOCUMENTS[f"/{version}/openapi.json"]
 
 
 def test_a_create_lists_no_media_type_for_its_201() -> None:
@@ -114,14 +129,18 @@ def test_a_create_lists_no_media_type_for_its_201() -> None:
     assert "Location" in created["headers"]
 
 
-def test_every_schema_in_it_is_valid_json_schema() -> None:
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_every_schema_in_it_is_valid_json_schema(path: str) -> None:
     dialect = "https://json-schema.org/draft/2020-12/schema"
-    for name, schema in SCHEMAS.items():
+    for name, schema in DOCUMENTS[path]["components"]["schemas"].items():
         assert isinstance(schema, dict), name
         jsonschema_rs.meta.validate({"$schema": dialect, **schema})
 
 
-def test_every_reference_in_it_resolves() -> None:
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_every_reference_in_it_resolves(path: str) -> None:
+    document = DOCUMENTS[path]
+
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
             for key, value in node.items():
@@ -133,23 +152,26 @@ def test_every_reference_in_it_resolves() -> None:
             for item in node:
                 yield from walk(item)
 
-    for reference in walk(DOCUMENT):
+    for reference in walk(document):
         assert reference.startswith("#/"), reference
-        target: Any = DOCUMENT
+        target: Any = document
         for part in reference[2:].split("/"):
             assert part in target, reference
             target = target[part]
 
 
-def test_the_server_serves_it_as_json(contract: Contract, anonymous_contract: httpx.Client) -> None:
-    response = anonymous_contract.get(openapi.OPENAPI_PATH)  # no key needed
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_server_serves_it_as_json(
+    contract: Contract, anonymous_contract: httpx.Client, path: str
+) -> None:
+    response = anonymous_contract.get(path)  # no key needed
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
-    assert response.json() == DOCUMENT
+    assert response.json() == DOCUMENTS[path]
     for name, value in CORS.items():
         assert response.headers[name] == value
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["correlation-id"])
-    assert anonymous_contract.get(openapi.OPENAPI_PATH).content == response.content
+    assert anonymous_contract.get(path).content == response.content
 
 
 # -- routes
@@ -163,7 +185,7 @@ def test_every_route_served_is_described_and_every_route_described_is_served(
     assert served - described == set(), "served but not described"
     assert described - served == set(), "described but not served"
     # The v1 surface of spec §1, and the health check.
-    assert described == {
+    assert described_routes(DOCUMENT) == {
         ("GET", "/v1/customers.json"),
         ("POST", "/v1/customers.json"),
         ("GET", "/v1/customers/{}.json"),
@@ -172,17 +194,53 @@ def test_every_route_served_is_described_and_every_route_described_is_served(
         ("GET", "/v1/search/customers.json"),
         ("GET", "/healthz"),
     }
+    # The v2 surface of the v2 spec §4.
+    entries = {
+        route
+        for segment in ("emails", "phones", "chats", "social-profiles", "websites")
+        for route in (
+            ("GET", f"/v2/customers/{{}}/{segment}"),
+            ("POST", f"/v2/customers/{{}}/{segment}"),
+            ("PUT", f"/v2/customers/{{}}/{segment}/{{}}"),
+            ("DELETE", f"/v2/customers/{{}}/{segment}/{{}}"),
+        )
+    }
+    assert described_routes(V2_DOCUMENT) == {
+        ("GET", "/v2/customers"),
+        ("POST", "/v2/customers"),
+        ("GET", "/v2/customers/{}"),
+        ("PUT", "/v2/customers/{}"),
+        ("PATCH", "/v2/customers/{}"),
+        ("DELETE", "/v2/customers/{}"),
+        *entries,
+        ("GET", "/v2/customers/{}/address"),
+        ("POST", "/v2/customers/{}/address"),
+        ("PUT", "/v2/customers/{}/address"),
+        ("DELETE", "/v2/customers/{}/address"),
+        ("PATCH", "/v2/customers/{}/properties"),
+        ("PUT", "/v2/customers/{}/properties"),
+        ("GET", "/v2/customer-properties"),
+    }
 
 
 def test_every_described_operation_answers_over_http(contract: Contract) -> None:
     """Not one of them is the 404 of a path the server does not serve."""
     with contract.client() as http:
-        for method, path in sorted(described_routes()):
+        for method, path in sorted(described_routes(DOCUMENT)):
             concrete = path.replace("{}", "1")
             response = http.request(method, concrete, json={"firstName": "Vera"})
             assert response.status_code != 405
             if response.status_code == 404:
                 assert response.json()["error"] != route_not_found(concrete), (method, path)
+    # v2 says `Resource not found` for a route and a customer alike: ask about one that exists,
+    # with its address and its first email (a fresh one for DELETE).
+    with contract.v2_client() as v2:
+        for method, path in sorted(described_routes(V2_DOCUMENT)):
+            fresh = v2.post("/v2/customers", json={"firstName": "A"}).headers["resource-id"]
+            concrete = path.replace("{}", fresh if method == "DELETE" else "1", 1)
+            concrete = concrete.replace("{}", "1")
+            response = v2.request(method, concrete, json={"firstName": "Vera"})
+            assert response.status_code not in (401, 404, 405), (method, concrete, response.text)
 
 
 def test_routes_it_does_not_describe_are_not_served(contract: Contract) -> None:
@@ -192,6 +250,11 @@ def test_routes_it_does_not_describe_are_not_served(contract: Contract) -> None:
             response = http.request(method, path)
             assert response.status_code == 404
             assert response.json()["error"] == route_not_found(path)
+    with contract.v2_client() as v2:
+        for method, path in [("PATCH", "/v2/customers"), ("GET", "/v2/customers/1/emails/1")]:
+            response = v2.request(method, path)
+            assert response.status_code == 404
+            assert response.headers["content-type"] == VND_ERROR
 
 
 # -- the page
@@ -216,6 +279,7 @@ def test_the_docs_page_shows_the_document_with_files_served_here(
         "docs/static/favicon-32x32.png",
         "docs/static/openscout-docs.js",
         "docs/static/swagger-ui-bundle.js",
+        "docs/static/swagger-ui-standalone-preset.js",
         "docs/static/swagger-ui.css",
     ]
     script, style = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
@@ -227,8 +291,9 @@ def test_the_docs_page_shows_the_document_with_files_served_here(
         assert asset.headers["x-content-type-options"] == "nosniff"
         assert asset.content
     start = anonymous_contract.get(urljoin(base, "docs/static/openscout-docs.js")).text
-    assert 'url: "v1/openapi.json"' in start
+    assert 'url: "v1/openapi.json"' in start and 'url: "v2/openapi.json"' in start
     assert anonymous_contract.get(urljoin(base, "v1/openapi.json")).json() == DOCUMENT
+    assert anonymous_contract.get(urljoin(base, "v2/openapi.json")).json() == V2_DOCUMENT
     assert "SwaggerUIBundle" in anonymous_contract.get("/docs/static/swagger-ui-bundle.js").text
 
 
@@ -325,3 +390,68 @@ def test_its_messages_are_the_contracts() -> None:
 def anonymous_contract(contract: Contract) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=contract.server.url, timeout=30) as http:
         yield http
+
+
+# -- v2's document says what v2's code does
+
+
+def test_v2s_enums_shapes_and_limits_are_the_contracts() -> None:
+    assert set(V2_SCHEMAS["Gender"]["enum"]) == set(v2_wire.GENDERS)
+    assert set(V2_SCHEMAS["PhotoType"]["enum"]) == set(v2_wire.PHOTO_TYPES) | {None}
+    customer = V2_SCHEMAS["Customer"]
+    assert tuple(customer["required"]) == CUSTOMER_KEYS == tuple(customer["properties"])
+    links = customer["properties"]["_links"]["required"]
+    assert links == ["address", "chats", "emails", "phones", "social-profiles", "websites", "self"]
+    written = V2_SCHEMAS["CustomerFields"]["properties"]
+    assert set(written) == set(v2_wire.OWN_FIELDS)
+    for wire_name, name in v2_wire.OWN_FIELDS.items():
+        assert written[wire_name].get("maxLength") == v2_wire.MAX_LENGTHS.get(name), wire_name
+    page = V2_SCHEMAS["CustomerPage"]["properties"]
+    assert page["page"]["properties"]["size"]["const"] == v2_wire.PAGE_SIZE
+    assert page["_embedded"]["properties"]["customers"]["maxItems"] == v2_wire.PAGE_SIZE
+    parameters = {
+        p.get("name"): p for p in V2_DOCUMENT["paths"]["/v2/customers"]["get"]["parameters"]
+    }
+    assert {v.casefold() for v in parameters["sortField"]["schema"]["enum"]} == set(
+        wire.SORT_FIELDS
+    )
+    assert set(parameters["sortOrder"]["schema"]["enum"]) == set(wire.SORT_ORDERS)
+    assert V2_DOCUMENT["components"]["parameters"]["page"]["schema"]["maximum"] == v2_wire.MAX_ID
+
+
+def test_v2s_messages_and_headers_are_the_contracts() -> None:
+    def const(schema: str) -> Any:
+        return V2_SCHEMAS[schema]["properties"]["message"]["const"]
+
+    assert V2_SCHEMAS["BadRequest"]["properties"]["message"]["enum"] == [
+        v2_wire.BAD_REQUEST,
+        v2_wire.MALFORMED,
+    ]
+    assert const("Unauthorized") == v2_wire.UNAUTHORIZED
+    assert const("NotFound") == v2_wire.NOT_FOUND
+    assert const("EmailTaken") == v2_wire.EMAIL_TAKEN
+    assert const("TooLarge") == v2_wire.TOO_LARGE
+    assert const("UnsupportedMediaType") == v2_wire.UNSUPPORTED_MEDIA_TYPE
+    assert const("RateLimited") == v2_wire.RATE_LIMITED
+    assert const("ServerError") == v2_wire.SERVER_ERROR
+    assert const("Unavailable") == v2_wire.UNAVAILABLE
+    about = V2_SCHEMAS["VndError"]["properties"]["_links"]["properties"]["about"]
+    assert about["properties"]["href"]["const"] == v2_wire.ERRORS_URL
+    headers = V2_DOCUMENT["components"]["headers"]
+    assert headers["WWW-Authenticate"]["schema"]["const"] == v2_wire.WWW_AUTHENTICATE
+    assert v2_wire.RESOURCE_ID in headers
+    for name in (*v2_wire.rate_limit_headers(200, 0), *v2_wire.retry_headers(1)):
+        assert name in headers, name
+    for name, value in http_app.CORS_HEADERS:
+        described = next(h for h in headers if h.lower() == name.decode())
+        assert headers[described]["schema"]["const"] == value.decode()
+
+
+def test_v2_creates_list_no_media_type_for_their_201() -> None:
+    """A create answers 201 with no body: a media type would promise one."""
+    created = V2_DOCUMENT["components"]["responses"]["Created"]
+    assert "content" not in created
+    assert {"Resource-ID", "Location"} <= set(created["headers"])
+    for path in ("/v2/customers", "/v2/customers/{id}/emails", "/v2/customers/{id}/address"):
+        response = V2_DOCUMENT["paths"][path]["post"]["responses"]["201"]
+        assert "content" not in response

@@ -32,7 +32,7 @@ from tests.helpers import (
         ("POST", "/v1/mailboxes.json"),
         ("GET", "/nope"),
         ("GET", "/"),
-        ("GET", "/v2/customers/{id}"),
+        ("GET", "/v4/customers/{id}"),
         ("GET", "/v1/customers/{id}.json/"),
         ("GET", "/v1/customers/{id}"),
     ],

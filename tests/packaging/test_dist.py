@@ -47,6 +47,7 @@ with HelpScoutServer() as hs:
     created = call("POST", "/v1/customers.json", b'{"firstName": "Ann", "lastName": "Lee"}')
     read = call("GET", created[1]["Location"].removeprefix(hs.base_url))
     document = json.loads(call("GET", "/v1/openapi.json")[2])
+    v2_document = json.loads(call("GET", "/v2/openapi.json")[2])
     docs = call("GET", "/docs/")[0]
 
 try:
@@ -60,6 +61,7 @@ print(json.dumps({
     "created": created[0],
     "name": json.loads(read[2])["item"]["fullName"],
     "openapi": document["openapi"],
+    "v2 openapi": v2_document["openapi"],
     "docs": docs,
     "postgres": postgres,
     "imported": sorted({"yaml", "psycopg", "redis", "granian"} & set(sys.modules)),
@@ -104,8 +106,9 @@ def test_the_wheel_ships_the_json_document_and_asks_for_no_extra(
         metadata = Parser().parsestr(
             archive.read("openscout-0.1.0.dist-info/METADATA").decode("utf-8")
         )
-    assert "openscout/contract/v1/openapi.json" in names
-    assert "openscout/contract/v1/openapi.yaml" not in names
+    for version in ("v1", "v2"):
+        assert f"openscout/contract/{version}/openapi.json" in names
+        assert f"openscout/contract/{version}/openapi.yaml" not in names
     assert "openscout/store/migrations/versions/2026_11_28_0001_customers.py" in names
     assert "openscout/py.typed" in names
     assert {"postgres", "redis", "granian", "dev"} <= set(metadata.get_all("Provides-Extra"))
@@ -115,8 +118,9 @@ def test_the_wheel_ships_the_json_document_and_asks_for_no_extra(
     with tarfile.open(sdist) as archive:
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"CHANGELOG.md", "README.md", "pyproject.toml"} <= members
-    assert "src/openscout/contract/v1/openapi.json" in members
-    assert "src/openscout/contract/v1/openapi.yaml" in members  # the source, not shipped
+    for version in ("v1", "v2"):
+        assert f"src/openscout/contract/{version}/openapi.json" in members
+        assert f"src/openscout/contract/{version}/openapi.yaml" in members  # the source
 
 
 def test_the_installed_wheel_serves_on_sqlite_without_extras(installed: Path) -> None:
@@ -134,6 +138,7 @@ def test_the_installed_wheel_serves_on_sqlite_without_extras(installed: Path) ->
         "created": 201,
         "name": "Ann Lee",
         "openapi": "3.1.0",
+        "v2 openapi": "3.1.0",
         "docs": 200,
         "postgres": "MissingExtra: PostgreSQL needs its driver (psycopg), which is not "
         "installed: pip install 'openscout[postgres]'",

@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout import logs
 from openscout.contract.v1 import wire
+from openscout.contract.v2 import wire as v2_wire
 from openscout.http.auth import principal
-from openscout.http.openapi import OPENAPI_PATH
+from openscout.http.openapi import OPENAPI_PATH, V2_OPENAPI_PATH
 
 log = logging.getLogger("openscout.access")
 
@@ -32,8 +33,8 @@ _CORRELATION_ID: Final = wire.CORRELATION_ID.lower().encode()
 _FLUSH_SECONDS: Final = 0.1
 #: Paths are cut to this many characters in the log.
 _MAX_PATH: Final = 1000
-#: Paths under /v1/ served without a key: never counted, their accounts never looked up.
-_OPEN_PATHS: Final = frozenset({OPENAPI_PATH})
+#: API paths served without a credential: never counted, their accounts never looked up.
+_OPEN_PATHS: Final = frozenset({OPENAPI_PATH, V2_OPENAPI_PATH})
 
 
 @dataclass(slots=True)
@@ -49,9 +50,11 @@ def request_info(scope: Scope) -> RequestInfo | None:
 
 
 def is_api_path(path: str) -> bool:
-    """Paths of the v1 API, where a key names an account (served or not: an unknown v1 path is
-    an API request too, answered 404)."""
-    return path.startswith("/v1/") and path not in _OPEN_PATHS
+    """Paths of the v1 and v2 APIs, where a credential names an account (served or not: an
+    unknown v1 or v2 path is an API request too, answered 404). OAuth's paths are not: they
+    are how a credential is had."""
+    is_api = path.startswith("/v1/") or v2_wire.is_v2_path(path)
+    return is_api and path not in _OPEN_PATHS
 
 
 class AccessLog:

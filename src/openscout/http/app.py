@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openscout import control
 from openscout.config import Settings
 from openscout.contract.v2 import oauth
+from openscout.contract.v2 import wire as v2_wire
 from openscout.domain.errors import StoreUnavailable
 from openscout.http import accesslog, deadline, errors, openapi, ratelimit
 from openscout.http.accesslog import AccessLog, is_api_path
@@ -22,6 +23,7 @@ from openscout.http.auth import ACCESS_TOKEN, API_KEY, Authenticate
 from openscout.http.oauth import OAuth
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
+from openscout.http.v2 import V2
 from openscout.store.base import Store
 
 #: Sent on every response, errors included, as Help Scout did (spec §2).
@@ -54,6 +56,7 @@ def create_app(
     controls = control.ControlState(server_clock) if settings.control_api else None
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
     v1 = V1(store, account_clock, public_url=settings.public_url)
+    v2 = V2(store, account_clock, public_url=settings.public_url)
     # Tokens are issued and expire by the server's clock: an account's own clock (the control
     # API's) is known only once its token has been looked up.
     oauth_endpoints = OAuth(store, server_clock, token_lifetime=settings.token_lifetime)
@@ -79,6 +82,7 @@ def create_app(
         lifespan=lifespan,
         routes=[
             *v1.routes(),
+            *v2.routes(),
             *oauth_endpoints.routes(),
             Route("/healthz", healthz, methods=["GET"]),
             *openapi.routes(),
@@ -86,7 +90,7 @@ def create_app(
         ],
         exception_handlers=dict(errors.HANDLERS),
     )
-    # v1 answers every path it does not serve with a 404 naming it (spec §7), trailing slash or
+    # v1 and v2 answer every path they do not serve with a 404 (v1 spec §7), trailing slash or
     # not; a redirect would also point at the socket's own URL, not at `public_url`.
     app.router.redirect_slashes = False
     served: ASGIApp = app
@@ -107,15 +111,14 @@ _TOKENS = frozenset({ACCESS_TOKEN})
 
 def accepted_credentials(path: str) -> frozenset[str]:
     """The kinds of credential a path takes, for every family of paths in one place: v1's API
-    takes API keys only (v1 spec §3), v2's access tokens only (v2 spec §1); the control API
-    either, so that a v2 client's tests can steer their account with the token they hold.
-    The OAuth endpoints read their own credentials, and other paths none."""
+    takes API keys only (v1 spec §3), v2's (`/v2/`, `/v3/`) access tokens only (v2 spec §1);
+    the control API either, so that a v2 client's tests can steer their account with the token
+    they hold. The OAuth endpoints read their own credentials, and other paths (the OpenAPI
+    documents among them) none."""
     if oauth.is_oauth_path(path):
         return _NONE
-    if path.startswith("/v2/"):
-        return _TOKENS
     if is_api_path(path):
-        return _KEYS
+        return _TOKENS if v2_wire.is_v2_path(path) else _KEYS
     if control.is_control_path(path):
         return _KEYS | _TOKENS
     return _NONE

@@ -1,10 +1,11 @@
-"""The v1 OpenAPI document as JSON at `/v1/openapi.json`, and a page to read it at `/docs`
-(and `/docs/`).
+"""The OpenAPI documents as JSON, v1's at `/v1/openapi.json` and v2's at `/v2/openapi.json`, and
+a page to read them at `/docs` (and `/docs/`).
 
-The document is written as YAML beside the v1 contract (`contract/v1/openapi.yaml`) and shipped
-as the JSON made from it (`contract/v1/openapi.json`, by `make openapi`), so that no YAML parser
-is needed at run time. The page is Swagger UI, served from the static files of the
-`swagger-ui-py` package: nothing is fetched from elsewhere, so it works without internet.
+Each document is written as YAML beside its contract (`contract/v1/openapi.yaml`,
+`contract/v2/openapi.yaml`) and shipped as the JSON made from it (`openapi.json` beside it, by
+`make openapi`), so that no YAML parser is needed at run time. The page is Swagger UI, served
+from the static files of the `swagger-ui-py` package: nothing is fetched from elsewhere, so it
+works without internet.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 OPENAPI_PATH: Final = "/v1/openapi.json"
+V2_OPENAPI_PATH: Final = "/v2/openapi.json"
+#: The package of each document, by its path.
+_DOCUMENTS: Final = {
+    OPENAPI_PATH: "openscout.contract.v1",
+    V2_OPENAPI_PATH: "openscout.contract.v2",
+}
 DOCS_PATH: Final = "/docs"
 #: The same page: its relative URLs are resolved from the parent (`<base href="../">`).
 DOCS_SLASH_PATH: Final = "/docs/"
@@ -31,6 +38,7 @@ ASSETS_PATH: Final = "/docs/static/{name}"
 _ASSETS: Final = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
     "favicon-32x32.png": "image/png",
 }
 #: Relative URLs throughout: the page keeps working behind a proxy that adds a path prefix.
@@ -38,22 +46,28 @@ _PAGE: Final = """<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">{base}
-  <title>openscout: the Help Scout Mailbox API v1 (customers)</title>
+  <title>openscout: the Help Scout Mailbox API (customers)</title>
   <link rel="stylesheet" href="docs/static/swagger-ui.css">
   <link rel="icon" type="image/png" href="docs/static/favicon-32x32.png">
 </head>
 <body>
   <div id="swagger-ui"></div>
   <script src="docs/static/swagger-ui-bundle.js"></script>
+  <script src="docs/static/swagger-ui-standalone-preset.js"></script>
   <script src="docs/static/openscout-docs.js"></script>
 </body>
 </html>
 """
+#: Both documents, chosen in the page's top bar (v1 first).
 _START: Final = """window.ui = SwaggerUIBundle({
-  url: "v1/openapi.json",
+  urls: [
+    {url: "v1/openapi.json", name: "Mailbox API 1.0 (customers)"},
+    {url: "v2/openapi.json", name: "Mailbox API 2.0 (customers)"},
+  ],
   dom_id: "#swagger-ui",
   deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis],
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: "StandaloneLayout",
 });
 """
 #: No inline scripts and nothing from elsewhere (Swagger UI sets inline styles itself).
@@ -66,19 +80,24 @@ _PAGE_HEADERS: Final = {
 }
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document of v1, read from the JSON in the package."""
-    text = resources.files("openscout.contract.v1").joinpath("openapi.json").read_text("utf-8")
+def document(path: str = OPENAPI_PATH) -> dict[str, Any]:
+    """The OpenAPI document served at `path` (v1's by default), read from the JSON in its
+    contract's package."""
+    text = resources.files(_DOCUMENTS[path]).joinpath("openapi.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
 def routes() -> list[Route]:
-    """The document and the page; the JSON is made here, once."""
-    body = json.dumps(document(), ensure_ascii=False, separators=(",", ":")).encode()
+    """The documents and the page; the JSON is made here, once."""
 
-    async def openapi(_request: Request) -> Response:
-        return Response(body, media_type="application/json; charset=utf-8")
+    def serving(path: str) -> Route:
+        body = json.dumps(document(path), ensure_ascii=False, separators=(",", ":")).encode()
+
+        async def openapi(_request: Request) -> Response:
+            return Response(body, media_type="application/json; charset=utf-8")
+
+        return Route(path, openapi, methods=["GET"])
 
     page = _PAGE.format(base="")
     page_in_folder = _PAGE.format(base='\n  <base href="../">')
@@ -97,7 +116,7 @@ def routes() -> list[Route]:
         return FileResponse(_swagger_ui() / name, media_type=_ASSETS[name], headers=headers)
 
     return [
-        Route(OPENAPI_PATH, openapi, methods=["GET"]),
+        *(serving(path) for path in _DOCUMENTS),
         Route(DOCS_PATH, docs, methods=["GET"]),
         Route(DOCS_SLASH_PATH, docs, methods=["GET"]),
         Route(ASSETS_PATH, asset, methods=["GET"]),

@@ -6,6 +6,11 @@ seconds for the burst) that start on the clock's whole minute and every fifth se
 limit, the answer is 429 with `Retry-After`; every answer to a request with a live key (a
 principal: http/auth.py) carries its account's `X-RateLimit-*` headers.
 
+A v2 request (v2 spec §6) counts against the same minute as v1's, a write (POST, PUT, PATCH,
+DELETE) twice; v2 has no burst limit. Its answers carry v2's two headers
+(`X-RateLimit-Limit-Minute`, `X-RateLimit-Remaining-Minute`), and its 429 also
+`X-RateLimit-Retry-After` (docs/decisions/v2-rate-limits.md).
+
 A request without a live key (none, an unreadable one, an unknown or a revoked one) is counted
 too, against the same limits, by the address it came from, in the memory of the process that
 serves it: trying keys is no way around the limits. It has no account, so its answers (401, or
@@ -31,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openscout import extras
 from openscout.config import Settings
 from openscout.contract.v1 import wire
+from openscout.contract.v2 import wire as v2_wire
 from openscout.domain.errors import RateLimited, StoreUnavailable
 from openscout.http.accesslog import is_api_path
 from openscout.http.auth import principal
@@ -184,13 +190,18 @@ class RateLimits:
             await self.app(scope, receive, send)
             return
         now = self.clock().timestamp()
-        is_write = scope["method"] in wire.WRITE_METHODS
+        is_v2 = v2_wire.is_v2_path(scope["path"])
+        is_write = scope["method"] in (v2_wire.WRITE_METHODS if is_v2 else wire.WRITE_METHODS)
         hits = []
         if self.limits.per_minute:
-            hits.append(Hit(MINUTE, _window(now, MINUTE)))
-        if self.limits.burst:
+            weight = v2_wire.WRITE_WEIGHT if is_v2 and is_write else 1
+            hits.append(Hit(MINUTE, _window(now, MINUTE), weight))
+        if self.limits.burst and not is_v2:
             # GETs read the burst count without adding to it, for the headers.
             hits.append(Hit(BURST, _window(now, BURST), 1 if is_write else 0))
+        if not hits:  # v2 with a burst limit only: nothing of v2's to count
+            await self.app(scope, receive, send)
+            return
         found = principal(scope)
         try:
             if found is None:  # counted by address; the endpoint says 401
@@ -203,7 +214,9 @@ class RateLimits:
             await error_response(error, scope)(scope, receive, send)
             return
         headers: dict[str, str] = {}
-        if found is not None:
+        if found is not None and is_v2:
+            headers = v2_wire.rate_limit_headers(self.limits.per_minute, counts[MINUTE])
+        elif found is not None:
             headers = wire.rate_limit_headers(
                 self.limits.per_minute or None,
                 counts.get(MINUTE, 0),
@@ -213,7 +226,7 @@ class RateLimits:
         waits = []
         if self.limits.per_minute and counts[MINUTE] > self.limits.per_minute:
             waits.append(_retry_after(now, MINUTE))
-        if is_write and self.limits.burst and counts[BURST] > self.limits.burst:
+        if is_write and self.limits.burst and not is_v2 and counts[BURST] > self.limits.burst:
             waits.append(_retry_after(now, BURST))
         if waits:
             refusal = error_response(RateLimited(max(waits)), scope)

@@ -270,6 +270,8 @@ UNAUTHORIZED: Final = "Invalid API Key"
 EMAIL_TAKEN: Final = "A customer with this email address already exists"
 TOO_LARGE: Final = "The request is too large"
 BODY_TIMEOUT: Final = "The request body did not arrive in time"
+#: v1 reads a body whatever its `Content-Type`: only the control API would send this.
+UNSUPPORTED_MEDIA_TYPE: Final = "The request's content type is not supported"
 UNAVAILABLE: Final = "The service is temporarily unavailable"
 SERVER_ERROR: Final = "An unexpected error occurred"
 WWW_AUTHENTICATE: Final = 'Basic realm="Help Scout API"'

@@ -5,11 +5,12 @@ customer's entries, and a connector reads them from there only (§8a.6).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openscout.contract.v2 import wire
 from openscout.domain.customers import Address, Collection, Customer, Entry, Property
+from openscout.domain.properties import PropertyDefinition, PropertyType
 from openscout.domain.search import Found, Search
 
 
@@ -119,3 +120,18 @@ def address_resource(value: Customer, base_url: str) -> dict[str, Any] | None:
         return None
     url = f"{wire.customer_url(base_url, value.id)}/{wire.ADDRESS_SEGMENT}"
     return {**address(value.address), "_links": {"self": wire.link(url)}}
+
+
+def property_definitions(values: Iterable[PropertyDefinition], base_url: str) -> dict[str, Any]:
+    """`GET /v2/customer-properties` ("List Customer Property Definitions"): each property's
+    `type`, `slug` and `name`, and a dropdown's `options` as `id` and `label`; no page."""
+    items = [_definition(value) for value in values]
+    url = f"{base_url.rstrip('/')}{wire.CUSTOMER_PROPERTIES_PATH}"
+    return wire.entries(wire.EMBEDDED_PROPERTY_DEFINITIONS, items, url)
+
+
+def _definition(value: PropertyDefinition) -> dict[str, Any]:
+    shown: dict[str, Any] = {"type": str(value.type), "slug": value.slug, "name": value.name}
+    if value.type is PropertyType.DROPDOWN:
+        shown["options"] = [{"id": id_, "label": label} for id_, label in value.options.items()]
+    return shown

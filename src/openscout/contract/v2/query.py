@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from openscout.contract.v1 import decode as v1_decode
 from openscout.contract.v1 import query as v1
 from openscout.contract.v2 import wire
-from openscout.domain.errors import Invalid, Problem, Reason
+from openscout.domain.errors import Problem, Reason
 from openscout.domain.search import EVERYTHING, Criteria, Field, Match, Range, Search, all_of
 
 
@@ -29,8 +30,8 @@ def list_customers(params: Mapping[str, str]) -> Listing:
     with v2's `email:`; all must match. `sortField`, `sortOrder`, `page` as v1's search reads
     them; 50 a page. A blank parameter counts as absent.
 
-    Raises `Invalid` listing every bad parameter value, then `UnreadableQuery` for a query
-    that cannot be read.
+    Raises `ParameterProblems` (an `Invalid`) listing every bad parameter value, then
+    `UnreadableQuery` for a query that cannot be read.
     """
     problems: list[Problem] = []
     page = v1.read_page(params, problems)
@@ -54,9 +55,15 @@ def list_customers(params: Mapping[str, str]) -> Listing:
         else:
             criteria.append(Range(Field.MODIFIED_AT, low=moment))
     if problems:
-        raise Invalid(problems)
+        raise wire.ParameterProblems(problems)
     query = params.get(wire.QUERY_PARAMETER) or ""
     if query.strip():
         criteria.append(v1.parse(query, containing=wire.CONTAINING_FIELDS))
     search = Search(all_of(criteria) if criteria else EVERYTHING, sort, page, wire.PAGE_SIZE)
     return Listing(search, mailbox_id)
+
+
+def deletes_later(params: Mapping[str, str]) -> bool:
+    """`DELETE /v2/customers/{id}?async=true`: the delete is accepted (202) rather than done
+    (204) (§4). `true` in any case, or `1`, as v1 reads its flags."""
+    return v1_decode.is_true(params.get(wire.ASYNC_PARAMETER))

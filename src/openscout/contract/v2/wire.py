@@ -10,8 +10,23 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from openscout.contract.v1 import wire as v1
+from openscout.contract.v2.oauth import is_oauth_path
 from openscout.domain.customers import Collection
-from openscout.domain.errors import Problem, Reason
+from openscout.domain.errors import (
+    BodyTooLarge,
+    CustomerNotFound,
+    DomainError,
+    EmailTaken,
+    Invalid,
+    MailboxNotFound,
+    Malformed,
+    Problem,
+    RateLimited,
+    Reason,
+    StoreUnavailable,
+    Unauthorized,
+    UnreadableQuery,
+)
 from openscout.domain.search import Field
 
 # --- paths (§4) --------------------------------------------------------------------------
@@ -19,6 +34,18 @@ from openscout.domain.search import Field
 # `{name:id}` is a whole number of any length (openscout.http.IdConvertor).
 CUSTOMERS_PATH: Final = "/v2/customers"
 CUSTOMER_PATH: Final = "/v2/customers/{customer_id:id}"
+#: The account's property definitions ("List Customer Property Definitions").
+CUSTOMER_PROPERTIES_PATH: Final = "/v2/customer-properties"
+#: The path prefixes of the API whose answers are v2's (v3's list shares v2's shapes, §4).
+API_PREFIXES: Final = ("/v2/", "/v3/")
+
+
+def is_v2_path(path: str) -> bool:
+    """Whether a request path is v2's (served or not): its errors are vnd.error bodies, its
+    requests act for an account and are counted as v2's. OAuth's endpoints, under /v2/ too,
+    answer in their own JSON (RFC 6749) and read their own credentials."""
+    return path.startswith(API_PREFIXES) and not is_oauth_path(path)
+
 
 #: The path segment of each entry collection: `social-profiles` with a hyphen (§8).
 SEGMENTS: Final[Mapping[Collection, str]] = {
@@ -49,6 +76,16 @@ def customer_url(base_url: str, customer_id: int) -> str:
     return f"{base_url.rstrip('/')}{CUSTOMERS_PATH}/{customer_id}"
 
 
+def entry_url(base_url: str, customer_id: int, collection: Collection, entry_id: int) -> str:
+    """The absolute URL of one entry: the `Location` of an entry's create."""
+    return f"{customer_url(base_url, customer_id)}/{SEGMENTS[collection]}/{entry_id}"
+
+
+def address_url(base_url: str, customer_id: int) -> str:
+    """The absolute URL of a customer's address: the `Location` of an address's create."""
+    return f"{customer_url(base_url, customer_id)}/{ADDRESS_SEGMENT}"
+
+
 # --- headers and media types (§2, §5, §8a) ---------------------------------------------------
 
 HAL_JSON: Final = "application/hal+json"
@@ -57,6 +94,13 @@ VND_ERROR: Final = "application/vnd.error+json"
 JSON_PATCH: Final = "application/json-patch+json"
 #: The id of a created customer or entry: the only place clients read it from (§8a.4).
 RESOURCE_ID: Final = "Resource-ID"
+#: The media types a write's body may come as (§8a.8); a parameter (`charset`) is allowed, and
+#: a body without `Content-Type` is read as JSON (docs/decisions/v2-status-codes.md).
+BODY_MEDIA_TYPES: Final = frozenset({"application/json", JSON_PATCH})
+#: The longest body a write takes, as v1's (Help Scout's 100 kB; §2 of the v1 spec).
+MAX_BODY_BYTES: Final = v1.MAX_BODY_BYTES
+#: `DELETE /v2/customers/{id}?async=true` answers 202 instead of 204 (§4).
+ASYNC_PARAMETER: Final = "async"
 
 # --- names (§3, §8) ------------------------------------------------------------------------
 
@@ -233,16 +277,28 @@ def entries(name: str, items: list[Any], self_url: str) -> dict[str, Any]:
     return {"_embedded": {name: items}, "_links": {"self": link(self_url)}}
 
 
+#: `_embedded` name of the property definitions ("List Customer Property Definitions").
+EMBEDDED_PROPERTY_DEFINITIONS: Final = "customer-properties"
+
+
 # --- errors (§5) -------------------------------------------------------------------------
 
 ERRORS_URL: Final = "http://developer.helpscout.net/mailbox-api/overview/errors"
 BAD_REQUEST: Final = "Bad request"
+#: A body that is not JSON, or not the JSON the endpoint takes: Help Scout's words for it, seen
+#: in a 400 quoted in helpscout/helpscout-api-php issue #74.
+MALFORMED: Final = "Error parsing request body into JSON"
 NOT_FOUND: Final = "Resource not found"
 UNAUTHORIZED: Final = "Invalid or expired access token"
 EMAIL_TAKEN: Final = "A customer with this email address already exists"
 TOO_LARGE: Final = "The request is too large"
+UNSUPPORTED_MEDIA_TYPE: Final = "Content type not supported: send application/json"
+BODY_TIMEOUT: Final = "The request body did not arrive in time"
 RATE_LIMITED: Final = "API rate limit exceeded"
+UNAVAILABLE: Final = "The service is temporarily unavailable"
 SERVER_ERROR: Final = "An unexpected error occurred"
+#: How a 401 asks for credentials: an OAuth bearer token (§1; RFC 6750 §3).
+WWW_AUTHENTICATE: Final = 'Bearer realm="Help Scout API"'
 #: `source` of a problem: where the refused value was (docs/decisions/v2-errors.md).
 SOURCE_BODY: Final = "JSON"
 SOURCE_QUERY: Final = "PARAMETER"
@@ -265,21 +321,78 @@ _WIRE_NAMES: Final[Mapping[str, str]] = {
 }
 
 
+class ParameterProblems(Invalid):
+    """Refused values of the query string, not of the body: `source` is `PARAMETER` (§5)."""
+
+
 def error_body(log_ref: str, message: str) -> dict[str, Any]:
     """A vnd.error body without field errors (§5): 401, 404, 409, 413, 429, 500."""
     return {"logRef": log_ref, "message": message, "_links": {"about": link(ERRORS_URL)}}
+
+
+def error_document(error: DomainError, log_ref: str) -> dict[str, Any]:
+    """v2's body for a domain error (§5; docs/decisions/v2-errors.md): every problem of a 400
+    in `_embedded.errors`, the other errors a `message`. An error Help Scout has no words for
+    is told in its own, in the same shape."""
+    match error:
+        case ParameterProblems(problems=problems):
+            return validation_body(log_ref, problems, SOURCE_QUERY)
+        case Invalid(problems=problems):
+            return validation_body(log_ref, problems)
+        case UnreadableQuery(position=position, detail=detail):
+            unreadable = {
+                "path": QUERY_PARAMETER,
+                "message": v1.unreadable_query(position, detail),
+                "source": SOURCE_QUERY,
+            }
+            return _with_errors(log_ref, BAD_REQUEST, [unreadable])
+        case Malformed():
+            # With an empty list of errors, as in the 400 quoted beside MALFORMED.
+            return _with_errors(log_ref, MALFORMED, [])
+        case Unauthorized():
+            return error_body(log_ref, UNAUTHORIZED)
+        case CustomerNotFound() | MailboxNotFound():
+            return error_body(log_ref, NOT_FOUND)
+        case EmailTaken(email=email):
+            # Which address, as a validation error names a value: one body for every client.
+            taken = {
+                "path": "emails",
+                "message": EMAIL_TAKEN,
+                "rejectedValue": email,
+                "source": SOURCE_BODY,
+            }
+            return _with_errors(log_ref, EMAIL_TAKEN, [taken])
+        case BodyTooLarge():
+            return error_body(log_ref, TOO_LARGE)
+        case RateLimited():
+            return error_body(log_ref, RATE_LIMITED)
+        case StoreUnavailable():
+            return error_body(log_ref, UNAVAILABLE)
+    return error_body(log_ref, str(error))
+
+
+def retry_headers(seconds: int) -> dict[str, str]:
+    """How long a refused client waits: Help Scout's header, and `Retry-After`, the only one
+    some clients read (§8a.13)."""
+    return {"X-RateLimit-Retry-After": str(seconds), "Retry-After": str(seconds)}
+
+
+def _with_errors(log_ref: str, message: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "logRef": log_ref,
+        "message": message,
+        "_embedded": {"errors": errors},
+        "_links": {"about": link(ERRORS_URL)},
+    }
 
 
 def validation_body(
     log_ref: str, problems: Iterable[Problem], source: str = SOURCE_BODY
 ) -> dict[str, Any]:
     """The 400 vnd.error body listing every problem of the request (§5)."""
-    return {
-        "logRef": log_ref,
-        "message": BAD_REQUEST,
-        "_embedded": {"errors": [problem_body(problem, source) for problem in problems]},
-        "_links": {"about": link(ERRORS_URL)},
-    }
+    return _with_errors(
+        log_ref, BAD_REQUEST, [problem_body(problem, source) for problem in problems]
+    )
 
 
 def problem_body(problem: Problem, source: str = SOURCE_BODY) -> dict[str, Any]:
@@ -340,3 +453,18 @@ def rejected_value(problem: Problem) -> Any:
     if problem.reason is Reason.UNKNOWN_ENTRY and isinstance(value, int):
         return abs(value)
     return value
+
+
+# --- rate limits (§6, §8a.13) ------------------------------------------------------------------
+
+#: Writes count twice against the minute's allowance (§6): PATCH among them.
+WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_WEIGHT: Final = 2
+
+
+def rate_limit_headers(minute_limit: int, minute_used: int) -> dict[str, str]:
+    """`X-RateLimit-*` of every answer to a live credential (§6): v2 has the minute's only."""
+    return {
+        "X-RateLimit-Limit-Minute": str(minute_limit),
+        "X-RateLimit-Remaining-Minute": str(max(minute_limit - minute_used, 0)),
+    }
