@@ -198,3 +198,29 @@ def test_a_handle_made_from_a_key_alone_says_it_has_no_app() -> None:
         bare = HelpScoutAccount(hs.base_url, hs.api_key, hs.account)
         with pytest.raises(ValueError, match="client id and secret"):
             _ = bare.v2_token
+
+
+def test_a_fault_on_a_v2_path_answers_in_v2_error_shape() -> None:
+    with HelpScoutServer() as hs:
+        hs.fail_next(1, 429, path="/v2/customers", retry_after=7)
+        hs.fail_next(1, 503, path="/v2/customers")
+        hs.fail_next(1, 500, path="/v1/customers.json")
+        headers = {"Authorization": hs.v2_auth}
+        with httpx.Client(base_url=hs.base_url, timeout=10) as http:
+            limited = http.get("/v2/customers", headers=headers)
+            unavailable = http.get("/v2/customers", headers=headers)
+            served = http.get("/v2/customers", headers=headers)
+            v1 = http.get("/v1/customers.json", auth=hs.auth)
+        assert limited.status_code == 429
+        assert limited.headers["content-type"].startswith("application/vnd.error+json")
+        assert limited.headers["retry-after"] == limited.headers["x-ratelimit-retry-after"] == "7"
+        assert limited.json()["message"] == "API rate limit exceeded"
+        assert limited.json()["logRef"] == limited.headers["correlation-id"]
+        assert unavailable.status_code == 503
+        assert unavailable.json()["message"] == "The service is temporarily unavailable"
+        assert served.status_code == 200
+        assert v1.status_code == 500 and v1.json() == {
+            "code": 500,
+            "error": "An unexpected error occurred",
+        }
+        assert [r.status for r in hs.requests()] == [429, 503, 200, 500]

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscout.contract.v1 import decode, wire
+from openscout.contract.v2 import wire as v2_wire
 from openscout.control.state import (
     DEFAULT_RETRY_AFTER_429,
     FAULT_BODIES,
@@ -26,8 +27,15 @@ from openscout.control.state import (
 )
 from openscout.domain.errors import Malformed
 from openscout.http.auth import principal
+from openscout.http.errors import V1, shape_of, status_response
 from openscout.http.responses import JsonResponse
 
+#: What a fault of each status says on a v2 path.
+V2_FAULT_MESSAGES: Final[dict[int, str]] = {
+    429: v2_wire.RATE_LIMITED,
+    500: v2_wire.SERVER_ERROR,
+    503: v2_wire.UNAVAILABLE,
+}
 #: Never written to the journal.
 _HIDDEN_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -81,7 +89,7 @@ class Journal:
             else:
                 if fault.processed:
                     await self.app(scope, replay, swallow)
-                await fault_response(fault)(scope, replay, send_status)
+                await fault_response(fault, scope)(scope, replay, send_status)
         finally:
             entry = _recorded(state, scope, arrived, body, is_cut, status, fault, handled)
             state.journal.append(entry)
@@ -104,12 +112,15 @@ async def _first_bytes(receive: Receive, limit: int) -> tuple[list[Message], byt
     return messages, received[:limit], size > limit
 
 
-def fault_response(fault: Fault) -> Response:
-    """The answer a fault puts in place of the endpoint's, in v1's shape (docs/testing.md)."""
+def fault_response(fault: Fault, scope: Scope) -> Response:
+    """The answer a fault puts in place of the endpoint's, in the request's API version's shape
+    (docs/testing.md): v1's bodies, or v2's vnd.error on a v2 path."""
     assert fault.status is not None
     retry_after = fault.retry_after
     if retry_after is None and fault.status == 429:
         retry_after = DEFAULT_RETRY_AFTER_429
+    if shape_of(scope) is not V1:
+        return status_response(fault.status, V2_FAULT_MESSAGES[fault.status], scope, retry_after)
     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
     return JsonResponse(FAULT_BODIES[fault.status], fault.status, headers)
 

@@ -229,6 +229,16 @@ def error_response(error: Exception, scope: Scope) -> Response:
     return _answer(shape, shape.body(error, status, log_ref), status, headers)
 
 
+def status_response(
+    status: int, message: str, scope: Scope, retry_after: int | None = None
+) -> Response:
+    """An answer of `status` with `message` in the request's API version's shape, asking the
+    client to wait `retry_after` seconds as that version asks (the control API's faults)."""
+    shape = shape_of(scope)
+    headers = shape.retry(retry_after) if retry_after is not None else None
+    return _answer(shape, shape.message(status, message, _log_ref(scope)), status, headers)
+
+
 def _answer(
     shape: ErrorShape, body: dict[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:

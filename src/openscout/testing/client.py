@@ -283,8 +283,8 @@ class HelpScoutAccount:
     ) -> Fault:
         """Make the next `n` requests of the account (those with this method, and a path
         matching `path`, which may hold `*` wildcards) wait `delay_ms`, then answer `status`:
-        429 (with `Retry-After`, 1 second unless `retry_after` says), 500 or 503, in v1's error
-        shape. `status=None` only delays them. With `processed`, the request is carried out
+        429 (with `Retry-After`, 1 second unless `retry_after` says), 500 or 503, in the error
+        shape of the request's API version (v1's, or v2's vnd.error on a v2 path). `status=None` only delays them. With `processed`, the request is carried out
         and only its answer is lost."""
         body = {
             "count": n,
