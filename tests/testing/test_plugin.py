@@ -326,11 +326,16 @@ def test_the_readme_example_passes_as_written(project: pytest.Pytester) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Use openscout in your tests", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n# (\w+\.py)\n(.*?)```", section, re.DOTALL)
-    assert [name for name, _ in blocks] == ["sync.py", "test_sync.py"]
+    assert [name for name, _ in blocks] == [
+        "sync.py",
+        "test_sync.py",
+        "sync_v2.py",
+        "test_sync_v2.py",
+    ]
     for name, code in blocks:
         (project.path / name).write_text(code)
     result = project.runpytest_subprocess()
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_an_unreachable_database_stops_the_session_with_one_line(
