@@ -1,4 +1,4 @@
-"""Load benchmark of openscout's v1 API with wrk, next to its two ceilings, measured in one run.
+"""Load benchmark of openscout's v1 and v2 API with wrk, next to its two ceilings, measured in one run.
 
     make bench                      # full: 10k and 1M customers, SQLite and PostgreSQL, 10 s runs
     BENCH_QUICK=1 make bench        # quick: 1k and 10k customers, 3 s runs (under two minutes)
@@ -14,7 +14,9 @@ the other, nothing else running:
    transaction in-process with the raw driver on the same database;
 2. `openscout serve` (what `make serve` runs: its defaults) under wrk -t2 --latency: GET by id, list
    page 1 filtered by email, search by email (64 connections) and the PUT mix of put.lua (64
-   connections on SQLite, 8 on PostgreSQL);
+   connections on SQLite, 8 on PostgreSQL); then v2 on the same server, divided by the same
+   ceilings: GET /v2/customers/{id} and a JSON Patch of what the PUT mix changes (patch.lua),
+   with a bearer token;
 3. once per backend, after its sizes: the framework ceiling, bench/ceiling_app.py served like
    openscout (uvicorn with uvloop and httptools, the same worker count), under the same GET
    script; and the same on granian (uvloop);
@@ -74,6 +76,9 @@ RELOAD_SHARE = 0.10
 #: Above this share of bad answers (non-2xx, socket errors, unexpected bodies) a run is invalid.
 MAX_BAD = 0.001
 SCENARIOS = ("get", "list", "search", "put")
+#: The v2 rows: name, the wrk script's kind (read.lua's `get_v2`, patch.lua), and the marker a
+#: 2xx body must hold.
+V2_SCENARIOS = (("get v2", "get_v2", '"_embedded":{'), ("patch v2", "patch_v2", ""))
 #: HTTP servers compared: `openscout serve`'s default first (--server), then the other one.
 SERVERS = ("uvicorn", "granian")
 DEFAULT_SERVER = SERVERS[0]
@@ -267,6 +272,29 @@ def bench_database(
                 row.storage = ceilings[f"storage {scenario.upper()}"].per_second
             rows.append(row)
             log(f"   {describe(row)}")
+        # v2 beside v1, on the same server and divided by the same ceilings: GET by id, and a
+        # JSON Patch of the same fields the PUT mix changes.
+        export(url, size, plan.sample, data)  # the PUT mix changed the emails the file lists
+        bearer = "Bearer " + create_token(url)
+        for scenario, kind, marker in V2_SCENARIOS:
+            connections = 8 if backend == "postgresql" and kind == "patch_v2" else 64
+            row = run_wrk(
+                plan,
+                wrk,
+                server,
+                data,
+                bearer,
+                scenario,
+                connections,
+                tag,
+                marker=marker,
+                kind=kind,
+            )
+            row.backend, row.size = backend, size
+            row.rss_mb = server.peak_rss_mb()[0]
+            row.storage = ceilings["storage GET" if kind == "get_v2" else "storage PUT"].per_second
+            rows.append(row)
+            log(f"   {describe(row)}")
         memory = server.resident_mb()
         rows[-1].notes.append(
             "resident now in the largest server process: "
@@ -310,6 +338,22 @@ def other_server(
             rows.append(row)
             log(f"   {describe(row)}")
     return rows
+
+
+def create_token(url: str) -> str:
+    """An access token of a new app of the bench's account (the client-credentials grant)."""
+    from openscout import apps
+    from openscout.store.engine import SqlStore
+
+    store = SqlStore(url)
+    try:
+        now = datetime.now(UTC)
+        app = apps.create_app(store, ACCOUNT, "bench", None, now)
+        return apps.grant_client_credentials(
+            store, app.client_id, app.client_secret, now
+        ).access_token
+    finally:
+        store.close()
 
 
 def create_key(url: str) -> str:
@@ -499,7 +543,7 @@ def run_wrk(
     kind: str | None = None,
 ) -> Row:
     seconds = plan.seconds if seconds is None else seconds
-    script = WRK_DIR / ("put.lua" if scenario == "put" else "read.lua")
+    script = WRK_DIR / {"put": "put.lua", "patch_v2": "patch.lua"}.get(kind or scenario, "read.lua")
     if marker is None:
         marker = {"get": '{"item":{"id":', "list": '"count":1,', "search": '"count":1,'}.get(
             scenario, ""

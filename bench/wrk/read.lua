@@ -2,6 +2,7 @@
 --   get     GET /v1/customers/{id}.json
 --   list    GET /v1/customers.json?email=<an address of the customer>      (page 1)
 --   search  GET /v1/search/customers.json?query="<that address>"           (page 1)
+--   get_v2  GET /v2/customers/{id}                                         (a bearer token)
 -- Every 2xx body must hold the marker (argument 4): `"count":1,` for list and search, so an
 -- answer that found nothing counts as unexpected, not as a fast success.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
@@ -29,6 +30,8 @@ function request()
   local path
   if kind == "get" then
     path = "/v1/customers/" .. customer.id .. ".json"
+  elseif kind == "get_v2" then
+    path = "/v2/customers/" .. customer.id
   elseif kind == "list" then
     path = "/v1/customers.json?" .. customer.list
   else
