@@ -47,7 +47,6 @@ UNDESCRIBED = {
     openapi.DOCS_PATH,
     openapi.DOCS_SLASH_PATH,
     openapi.ASSETS_PATH,
-    oauth.TOKEN_PATH,
     oauth.AUTHORIZE_PATH,
     oauth.TRANSITION_PATH,
 }
@@ -220,6 +219,7 @@ def test_every_route_served_is_described_and_every_route_described_is_served(
         ("PATCH", "/v2/customers/{}/properties"),
         ("PUT", "/v2/customers/{}/properties"),
         ("GET", "/v2/customer-properties"),
+        ("POST", "/v2/oauth2/token"),
     }
 
 
