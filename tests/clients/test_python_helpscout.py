@@ -7,7 +7,11 @@ GET and DELETE included (spec §8a.10); query parameters joined by hand, unencod
 lists followed through `_links.next.href` until there is none (§8a.5); on a 401 it asks for a
 new token and sends the request again (§8a.3); a 201 or 204 gives `None`. It never reads
 `Resource-ID`: a create cannot tell its caller the new id, against Help Scout as here, so these
-tests find what they created by searching, as the client's users must."""
+tests find what they created by searching, as the client's users must. Its retry after a 401
+or a 429 leaves the query parameters out (`hit_` calls itself without `params`): a filtered
+list whose token expired comes back unfiltered, against Help Scout as here, so the tests let a
+token expire only before a request without parameters or between two pages (the next link
+carries them)."""
 
 from __future__ import annotations
 
