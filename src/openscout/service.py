@@ -23,7 +23,9 @@ from openscout.domain.errors import (
     Reason,
 )
 from openscout.domain.search import Found, Search
+from openscout.domain.webhooks import CUSTOMER_CREATED, CUSTOMER_UPDATED
 from openscout.store.base import ApiKey, Bulk, Customers, Store, unbounded, unbounded_when
+from openscout.webhooks.events import Events
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
 MAX_ID = 2**31 - 1
@@ -44,12 +46,16 @@ def account_for_key(store: Store, key_hash: str) -> int | None:
         return transaction.account_for_key(key_hash)
 
 
-@unbounded_when(lambda _store, _account, patch, _now: is_large(patch))
-def create_customer(store: Store, account: int, patch: CustomerPatch, now: datetime) -> Customer:
+@unbounded_when(lambda _store, _account, patch, _now, **_: is_large(patch))
+def create_customer(
+    store: Store, account: int, patch: CustomerPatch, now: datetime, *, events: Events
+) -> Customer:
     with store.writing() as transaction:
         customer = new_customer(patch, now)
         _check_emails_free(transaction, account, customer, besides=None)
-        return transaction.add_customer(account, customer)
+        created = transaction.add_customer(account, customer)
+        events.record(transaction, account, CUSTOMER_CREATED, created)
+        return created
 
 
 def get_customer(store: Store, account: int, customer_id: int) -> Customer:
@@ -58,18 +64,27 @@ def get_customer(store: Store, account: int, customer_id: int) -> Customer:
         return customer
 
 
-@unbounded_when(lambda _store, _account, _customer_id, patch, _now: is_large(patch))
+@unbounded_when(lambda _store, _account, _customer_id, patch, _now, **_: is_large(patch))
 def update_customer(
-    store: Store, account: int, customer_id: int, patch: CustomerPatch, now: datetime
+    store: Store,
+    account: int,
+    customer_id: int,
+    patch: CustomerPatch,
+    now: datetime,
+    *,
+    events: Events,
 ) -> Customer:
-    """Apply a patch under a lock on the customer: concurrent updates never lose each other."""
+    """Apply a patch under a lock on the customer: concurrent updates never lose each other.
+    A patch that changes nothing records no event."""
     with store.writing() as transaction:
         current = _fetch(transaction, account, customer_id, for_update=True)
         updated = apply_patch(current, patch, now)
         if updated is current:
             return current
         _check_emails_free(transaction, account, updated, besides=current)
-        return transaction.save_customer(account, current, updated)
+        saved = transaction.save_customer(account, current, updated)
+        events.record(transaction, account, CUSTOMER_UPDATED, saved)
+        return saved
 
 
 @unbounded

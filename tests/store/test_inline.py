@@ -26,6 +26,7 @@ from openscout.domain.customers import Customer
 from openscout.store.base import is_unbounded, unbounded, unbounded_when
 from openscout.store.engine import SqlStore
 from openscout.store.sqlite import Busy, InlineLane
+from openscout.webhooks.events import NO_EVENTS
 from tests.conftest import migrated_store, new_account, running_server
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -68,12 +69,14 @@ def account_of(store: SqlStore, key: str) -> int:
 def create(store: SqlStore, key: str, first_name: str) -> Customer:
     body = {"firstName": first_name, "lastName": "Lee", "emails": [{"value": f"{first_name}@x.io"}]}
     patch = decode.create_request(json.dumps(body).encode(), None).patch
-    return service.create_customer(store, account_of(store, key), patch, NOW)
+    return service.create_customer(store, account_of(store, key), patch, NOW, events=NO_EVENTS)
 
 
 def rename(store: SqlStore, key: str, customer_id: int, first_name: str) -> Customer:
     patch = decode.update_request(f'{{"firstName": "{first_name}"}}'.encode(), None).patch
-    return service.update_customer(store, account_of(store, key), customer_id, patch, NOW)
+    return service.update_customer(
+        store, account_of(store, key), customer_id, patch, NOW, events=NO_EVENTS
+    )
 
 
 @pytest.fixture

@@ -383,3 +383,26 @@ def test_pruning_deletes_only_deliveries_finished_before_the_cutoff(outbox: SqlS
         ).scalar()
     assert left == [recent, pending]
     assert attempts == 1
+
+
+def test_deliveries_recorded_while_a_410_disabled_their_webhook_are_dropped_later(
+    outbox: SqlStore,
+) -> None:
+    account_id = account_id_of(outbox)
+    webhook_id, other = subscribe(outbox, account_id), subscribe(outbox, account_id)
+    enqueue(outbox, webhook_id, 1)
+    [claimed] = claim(outbox)
+    finish(outbox, claimed, Outcome.GONE, status=410)
+    # A write that read the webhook enabled commits after the 410 was recorded.
+    late = enqueue(outbox, webhook_id, 2)
+    kept = enqueue(outbox, other, 2)
+    with outbox.writing() as transaction:
+        assert transaction.drop_disabled_deliveries(T0 + 500) == 1
+        assert transaction.drop_disabled_deliveries(T0 + 600) == 0
+    with outbox.reading() as transaction:
+        states = {
+            r.event_id: r.state
+            for hook in (webhook_id, other)
+            for r in transaction.webhook_deliveries(None, hook, 10) or []
+        }
+    assert (states[late], states[kept]) == ("failed", "pending")

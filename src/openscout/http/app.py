@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -20,7 +21,10 @@ from openscout.http.accesslog import AccessLog, is_api_path
 from openscout.http.auth import Authenticate
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
+from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
+from openscout.webhooks import service as webhooks
+from openscout.webhooks.delivery import Deliverer
 
 #: Sent on every response, errors included, as Help Scout did (spec §2).
 CORS_HEADERS: list[tuple[bytes, bytes]] = [
@@ -46,24 +50,33 @@ def create_app(
     A request goes through `FixedHeaders` → `AccessLog` (its id) → `BodyDeadline` (its body's
     deadline) → `Authenticate` (its principal) → the control API's journal → `RateLimits` →
     the routes; every error, wherever it is raised, is answered through the one table of
-    http/errors.py."""
+    http/errors.py. Unless `settings.webhook_delivery` is off, the app delivers webhooks while
+    it runs (its lifespan runs a `Deliverer`, which its writes wake)."""
     server_clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
     controls = control.ControlState(server_clock) if settings.control_api else None
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
-    v1 = V1(store, account_clock, public_url=settings.public_url)
+    deliverer = Deliverer.from_settings(settings, store) if settings.webhook_delivery else None
+    events = WebhookEvents(settings.public_url, deliverer.wake if deliverer else _nothing)
+    v1 = V1(store, account_clock, public_url=settings.public_url, events=events)
     counters = ratelimit.counters(settings, store) if settings.rate_limited else None
 
     async def healthz(_request: Request) -> Response:
         try:
             await store.run(store.ping)
+            backlog = await store.run(webhooks.webhook_backlog, store)
         except StoreUnavailable:
             return JsonResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse({"status": "ok", "database": "ok", "webhooks": {"backlog": backlog}})
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        delivering = asyncio.create_task(deliverer.run()) if deliverer else None
         yield
+        if delivering is not None:
+            delivering.cancel()
+            with suppress(asyncio.CancelledError):
+                await delivering
         accesslog.flush()
         if counters is not None:
             counters.close()
@@ -92,6 +105,10 @@ def create_app(
     served = Authenticate(served, store, _is_guarded)
     served = deadline.BodyDeadline(served, settings.body_timeout)
     return FixedHeaders(AccessLog(served, logs=settings.access_log), CORS_HEADERS)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _is_guarded(path: str) -> bool:

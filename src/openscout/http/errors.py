@@ -30,6 +30,7 @@ from openscout.domain.errors import (
     CustomerNotFound,
     DomainError,
     EmailTaken,
+    EventNotFound,
     Invalid,
     LimitReached,
     MailboxNotFound,
@@ -39,6 +40,7 @@ from openscout.domain.errors import (
     StoreUnavailable,
     Unauthorized,
     UnreadableQuery,
+    WebhookNotFound,
 )
 from openscout.http.responses import JsonResponse
 
@@ -54,6 +56,8 @@ STATUSES: Final[Mapping[type[DomainError], int]] = {
     CustomerNotFound: 404,
     MailboxNotFound: 404,
     SnapshotNotFound: 404,
+    WebhookNotFound: 404,
+    EventNotFound: 404,
     EmailTaken: 409,
     LimitReached: 409,
     BodyTooLarge: 413,

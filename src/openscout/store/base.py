@@ -289,6 +289,10 @@ class Webhooks(Protocol):
         """Delete up to `limit` deliveries finished before `before_ms`, with their attempts;
         how many."""
 
+    def drop_disabled_deliveries(self, now_ms: int) -> int:
+        """Finish, undelivered, the deliveries still pending for disabled webhooks (recorded
+        by a write that met the webhook enabled while a 410 was disabling it); how many."""
+
     def webhook_backlog(self) -> int:
         """How many deliveries of enabled webhooks are pending."""
 

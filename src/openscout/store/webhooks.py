@@ -287,6 +287,24 @@ class WebhookRows(OnConnection):
         self.connection.execute(delete(_deliveries).where(_deliveries.c.id.in_(ids)))
         return len(ids)
 
+    def drop_disabled_deliveries(self, now_ms: int) -> int:
+        disabled = select(webhooks.c.id).where(webhooks.c.state == State.DISABLED.value)
+        return int(
+            self.connection.execute(
+                update(_deliveries)
+                .where(
+                    _deliveries.c.next_attempt_ms.is_not(None),
+                    _deliveries.c.webhook_id.in_(disabled),
+                )
+                .values(
+                    next_attempt_ms=None,
+                    lease_owner=None,
+                    lease_until_ms=None,
+                    finished_ms=now_ms,
+                )
+            ).rowcount
+        )
+
     def webhook_backlog(self) -> int:
         return int(
             self.connection.execute(
