@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -24,7 +24,7 @@ from openscout.http.v1 import V1
 from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
 from openscout.webhooks import service as webhooks
-from openscout.webhooks.delivery import Deliverer
+from openscout.webhooks.delivery import Deliverer, stopped
 
 #: Sent on every response, errors included, as Help Scout did (spec §2).
 CORS_HEADERS: list[tuple[bytes, bytes]] = [
@@ -73,10 +73,8 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         delivering = asyncio.create_task(deliverer.run()) if deliverer else None
         yield
-        if delivering is not None:
-            delivering.cancel()
-            with suppress(asyncio.CancelledError):
-                await delivering
+        if deliverer is not None and delivering is not None:
+            await stopped(deliverer, delivering)
         accesslog.flush()
         if counters is not None:
             counters.close()

@@ -51,6 +51,18 @@ PRUNE_EVERY = 60.0
 USER_AGENT = f"openscout/{__version__}"
 
 
+async def stopped(deliverer: Deliverer, task: asyncio.Task[None]) -> None:
+    """Stop a running deliverer: the attempts under way end and are recorded (they take at
+    most the timeout), then it is cancelled if it has not ended."""
+    deliverer.stop()
+    with suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), deliverer.timeout + 5)
+    if not task.done():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 def lease_seconds(timeout: float) -> float:
     """How long a claim holds: time for the attempt (`timeout`) and to record it, twice over."""
     return 2 * timeout + 2
@@ -129,6 +141,7 @@ class Deliverer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._wakeup: asyncio.Event | None = None
+        self._stopping = False
         self._pruned = 0.0
 
     @classmethod
@@ -154,9 +167,16 @@ class Deliverer:
             with suppress(RuntimeError):  # the loop has closed: the deliverer is gone
                 loop.call_soon_threadsafe(wakeup.set)
 
+    def stop(self) -> None:
+        """End `run` once the attempts under way are recorded (from the loop's thread)."""
+        self._stopping = True
+        self.wake()
+
     async def run(self) -> None:
-        """Deliver until cancelled. Nothing it meets ends it: a database that does not answer,
-        or anything unexpected, is logged, and it tries again a moment later."""
+        """Deliver until stopped (`stop`) or cancelled. Nothing it meets ends it: a database
+        that does not answer, or anything unexpected, is logged, and it tries again a moment
+        later. Cancelled, the attempts under way are not recorded: they are made again once
+        their leases run out; `stop` lets them end first."""
         import httpx
 
         self._loop = asyncio.get_running_loop()
@@ -173,7 +193,7 @@ class Deliverer:
                 trust_env=False,
                 headers={"User-Agent": USER_AGENT},
             ) as http:
-                while True:
+                while not self._stopping:
                     try:
                         pause = await self.deliver_round(http)
                     except StoreUnavailable as error:
@@ -182,7 +202,7 @@ class Deliverer:
                     except Exception:
                         log.exception("webhooks: delivery failed unexpectedly")
                         pause = POLL
-                    if pause > 0:
+                    if pause > 0 and not self._stopping:
                         await self._sleep(pause)
         finally:
             if self.gate is not None:
@@ -190,6 +210,8 @@ class Deliverer:
 
     async def deliver_round(self, http: httpx.AsyncClient) -> float:
         """Claim and send one batch; the seconds to wait before the next round (0: at once)."""
+        if self._stopping:
+            return 0
         if self.gate is not None and not self.gate.try_acquire():
             return POLL
         now_ms = self._now_ms()
@@ -264,6 +286,8 @@ class Deliverer:
 
     async def _sleep(self, seconds: float) -> None:
         assert self._wakeup is not None
+        if self._stopping:
+            return
         with suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
