@@ -216,3 +216,26 @@ def test_a_stopped_deliverer_records_the_attempt_under_way_before_it_ends(
         asyncio.run(run_then_stop())
     [record] = webhooks.webhook_deliveries(store, None, webhook_id)
     assert (record.state, record.attempts) == ("delivered", 1)
+
+
+def test_deliveries_to_one_receiver_reuse_the_connection(store: SqlStore) -> None:
+    with WebhookReceiver() as receiver:
+        url, secret = receiver.endpoint()
+        record_one(store, url, secret)  # the first event
+        [listed] = webhooks.list_webhooks(store, None)
+        account = service.ensure_account(store, listed.account, datetime.now(UTC))
+        patch = decode.create_request(b'{"firstName": "Bo", "lastName": "Ek"}', None).patch
+        deliverer = Deliverer(store, backoff=60, timeout=5, targets=Targets(None), retention=60)
+
+        async def deliver_one_at_a_time() -> None:
+            async with httpx.AsyncClient() as http:
+                for _ in range(3):
+                    await deliverer.deliver_round(http)
+                    # The next event, after the answer to the last one was read.
+                    events = Events(V2Payloads("http://x"))
+                    service.create_customer(store, account, patch, datetime.now(UTC), events=events)
+
+        asyncio.run(deliver_one_at_a_time())
+        arrived = receiver.received()
+    assert [d.status for d in arrived] == [200, 200, 200]
+    assert len({d.remote for d in arrived}) == 1

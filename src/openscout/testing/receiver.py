@@ -35,8 +35,8 @@ PATIENCE = 10.0
 @dataclass(frozen=True, slots=True)
 class WebhookDelivery:
     """One request the receiver got: the event, the raw body as it came, the headers (names in
-    lower case), whether the signature was right, and what the receiver answered (None: it
-    dropped the connection without an answer, as asked)."""
+    lower case), whether the signature was right, what the receiver answered (None: it dropped
+    the connection without an answer, as asked), and where from."""
 
     event: str | None
     body: bytes
@@ -45,6 +45,8 @@ class WebhookDelivery:
     status: int | None
     endpoint: str
     received_at: datetime
+    #: The sender's address and port: deliveries over one kept-alive connection share it.
+    remote: str = ""
 
     @property
     def event_id(self) -> str | None:
@@ -210,6 +212,8 @@ class WebhookReceiver:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    #: socketserver's default backlog of 5 drops the connections of a burst of deliveries.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type, state: _State) -> None:
         super().__init__(address, handler)
@@ -238,6 +242,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: Answers leave at once, not after the client's delayed acknowledgement.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_POST(self) -> None:
@@ -280,6 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             status=status,
             endpoint=self.path,
             received_at=datetime.now(UTC),
+            remote=f"{self.client_address[0]}:{self.client_address[1]}",
         )
         with state.changed:
             state.received.append(delivery)

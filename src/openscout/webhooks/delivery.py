@@ -48,6 +48,8 @@ BATCH = 32
 POLL = 1.0
 #: Seconds between prunings of finished deliveries.
 PRUNE_EVERY = 60.0
+#: The most of a receiver's answer that is read (and thrown away).
+ANSWER_BYTES = 64 * 1024
 USER_AGENT = f"openscout/{__version__}"
 
 
@@ -244,7 +246,8 @@ class Deliverer:
                     async with http.stream(
                         "POST", claim.url, content=claim.body, headers=headers(claim)
                     ) as response:
-                        status = response.status_code  # the body is not read
+                        status = response.status_code
+                        await _drain(response)
         except TimeoutError:
             error = f"no answer within {self.timeout:g} s"
         except httpx.HTTPError as failure:
@@ -294,6 +297,16 @@ class Deliverer:
 
     def _now_ms(self) -> int:
         return round(self.clock() * 1000)
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read what the receiver answered, up to `ANSWER_BYTES` and thrown away: a connection
+    whose answer was read to its end is kept for the next delivery; past that, it is closed."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > ANSWER_BYTES:
+            break
 
 
 def headers(claim: Claim) -> dict[str, str]:
