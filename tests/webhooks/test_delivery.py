@@ -239,3 +239,47 @@ def test_deliveries_to_one_receiver_reuse_the_connection(store: SqlStore) -> Non
         arrived = receiver.received()
     assert [d.status for d in arrived] == [200, 200, 200]
     assert len({d.remote for d in arrived}) == 1
+
+
+def test_a_slow_receiver_holds_up_only_its_own_deliveries(store: SqlStore) -> None:
+    key = new_account(store).key
+    account = service.account_for_key(store, keys.hash_key(key))
+    assert account is not None
+
+    def create(name: bytes) -> int:
+        body = b'{"firstName": "%s", "lastName": "Lee"}' % name
+        patch = decode.create_request(body, None).patch
+        events = Events(V2Payloads("http://x"))
+        made = service.create_customer(store, account, patch, datetime.now(UTC), events=events)
+        assert made.id is not None
+        return made.id
+
+    with WebhookReceiver() as slow, WebhookReceiver() as fast:
+        for receiver in (slow, fast):
+            url, secret = receiver.endpoint()
+            wanted = new_webhook(url, secret, ["customer.created"])
+            webhooks.create_webhook(store, account, wanted, datetime.now(UTC))
+        slow.delay_next(1, seconds=3)  # the first customer's event, at the slow receiver
+        first = create(b"Ann")
+        deliverer = Deliverer(store, backoff=60, timeout=10, targets=Targets(None), retention=60)
+
+        async def meanwhile() -> tuple[int, list[int]]:
+            running = asyncio.ensure_future(deliverer.run())
+            try:
+                while not fast.received():
+                    await asyncio.sleep(0.01)
+                second = create(b"Bo")
+                deliverer.wake()
+                while second not in [d.json["id"] for d in fast.received()]:
+                    await asyncio.sleep(0.01)
+                # The second event reached the fast receiver while the slow one still holds
+                # the first: its answer has not come back yet.
+                return second, [d.json["id"] for d in slow.received()]
+            finally:
+                deliverer.stop()
+                await asyncio.wait_for(running, 20)
+
+        second, answered_by_slow = asyncio.run(meanwhile())
+        slow_in_the_end = [d.json["id"] for d in slow.received()]
+    assert first not in answered_by_slow
+    assert sorted(slow_in_the_end) == [first, second]

@@ -1,10 +1,10 @@
 """The deliverer: claims due deliveries from the outbox and POSTs them (docs/webhooks.md).
 
 One runs in each process of `openscout serve` (in the app's lifespan, http/app.py) and in
-`openscout deliver`. Each round it leases up to `BATCH` due deliveries (store/webhooks.py),
-sends them all at once, and records each attempt; then it claims again at once, or sleeps until
-a write of this process records an event (`wake`), the next retry falls due, or `POLL` seconds
-pass (events recorded by other processes, leases that ran out). On SQLite one process of a
+`openscout deliver`. It leases due deliveries (store/webhooks.py) and sends them, up to `BATCH`
+at once, recording each attempt as it ends; it claims more as attempts end, when a write of
+this process records an event (`wake`), when the next retry falls due, or every `POLL` seconds
+(events recorded by other processes, leases that ran out). On SQLite one process of a
 database file delivers: the one holding a lock on `<file>-deliver.lock` (`FileGate`), which the
 system lets go when the process ends however it ends.
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("openscout.webhooks")
 
-#: Deliveries claimed, and sent at once, per round.
+#: Attempts under way at once, at most.
 BATCH = 32
 #: Seconds between looks at the outbox when nothing woke the deliverer.
 POLL = 1.0
@@ -175,16 +175,18 @@ class Deliverer:
         self.wake()
 
     async def run(self) -> None:
-        """Deliver until stopped (`stop`) or cancelled. Nothing it meets ends it: a database
-        that does not answer, or anything unexpected, is logged, and it tries again a moment
-        later. Cancelled, the attempts under way are not recorded: they are made again once
-        their leases run out; `stop` lets them end first."""
+        """Deliver until stopped (`stop`) or cancelled. Up to `BATCH` attempts are under way at
+        once, and more are claimed as they end: a slow receiver holds up only its own. Nothing
+        it meets ends it: a database that does not answer, or anything unexpected, is logged,
+        and it tries again a moment later. Cancelled, the attempts under way are not recorded:
+        they are made again once their leases run out; `stop` lets them end first."""
         import httpx
 
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._wakeup = asyncio.Event()
         limits = httpx.Limits(max_connections=BATCH, max_keepalive_connections=BATCH)
+        under_way: set[asyncio.Task[None]] = set()
         try:
             async with httpx.AsyncClient(
                 timeout=self.timeout,
@@ -195,43 +197,63 @@ class Deliverer:
                 trust_env=False,
                 headers={"User-Agent": USER_AGENT},
             ) as http:
-                while not self._stopping:
-                    try:
-                        pause = await self.deliver_round(http)
-                    except StoreUnavailable as error:
-                        log.warning("webhooks: the database is unavailable: %s", error)
-                        pause = POLL
-                    except Exception:
-                        log.exception("webhooks: delivery failed unexpectedly")
-                        pause = POLL
-                    if pause > 0 and not self._stopping:
-                        await self._sleep(pause)
+                try:
+                    while not self._stopping:
+                        try:
+                            pause = await self._start_due(http, under_way)
+                        except StoreUnavailable as error:
+                            log.warning("webhooks: the database is unavailable: %s", error)
+                            pause = POLL
+                        except Exception:
+                            log.exception("webhooks: delivery failed unexpectedly")
+                            pause = POLL
+                        if pause > 0 and not self._stopping:
+                            await self._wait(pause, under_way)
+                    if under_way:  # stopped: the attempts under way end and are recorded
+                        await asyncio.wait(under_way)
+                finally:
+                    for task in under_way:
+                        task.cancel()
+                    await asyncio.gather(*under_way, return_exceptions=True)
         finally:
             if self.gate is not None:
                 self.gate.release()
 
-    async def deliver_round(self, http: httpx.AsyncClient) -> float:
-        """Claim and send one batch; the seconds to wait before the next round (0: at once)."""
-        if self._stopping:
-            return 0
+    async def _start_due(
+        self, http: httpx.AsyncClient, under_way: set[asyncio.Task[None]]
+    ) -> float:
+        """Claim due deliveries for the room there is and start sending them; the seconds to
+        wait before looking again (an attempt that ends, or a wake, ends the wait sooner)."""
+        room = BATCH - len(under_way)
+        if under_way and room < BATCH // 4:
+            return POLL  # claims come in handfuls, not one per attempt that ends
         if self.gate is not None and not self.gate.try_acquire():
             return POLL
-        now_ms = self._now_ms()
         claimed = await self.store.run(
             service.claim_deliveries,
             self.store,
             self.owner,
-            now_ms,
+            self._now_ms(),
             round(lease_seconds(self.timeout) * 1000),
-            BATCH,
+            room,
         )
+        for claim in claimed.claims:
+            task = asyncio.ensure_future(self._deliver(http, claim))
+            under_way.add(task)
+            task.add_done_callback(under_way.discard)
         if claimed.claims:
-            await asyncio.gather(*(self._deliver(http, claim) for claim in claimed.claims))
-            return 0
+            return POLL
         await self._prune()
         if claimed.next_due_ms is None:
             return POLL
         return min(POLL, max(0.0, (claimed.next_due_ms - self._now_ms()) / 1000))
+
+    async def deliver_round(self, http: httpx.AsyncClient) -> None:
+        """Claim up to `BATCH` due deliveries and send them, waiting for every attempt to end
+        and be recorded: one step of what `run` does all along, for tests."""
+        under_way: set[asyncio.Task[None]] = set()
+        await self._start_due(http, under_way)
+        await asyncio.gather(*under_way)
 
     async def _deliver(self, http: httpx.AsyncClient, claim: Claim) -> None:
         import httpx
@@ -287,12 +309,16 @@ class Deliverer:
         ):
             pass
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _wait(self, seconds: float, under_way: set[asyncio.Task[None]]) -> None:
+        """Until woken, an attempt under way ends, or `seconds` pass."""
         assert self._wakeup is not None
-        if self._stopping:
-            return
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        woken = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait(
+                {woken, *under_way}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            woken.cancel()
         self._wakeup.clear()
 
     def _now_ms(self) -> int:
