@@ -295,13 +295,13 @@ def test_attempts_are_logged_and_a_delivered_event_is_finished(outbox: SqlStore)
     [claimed] = claim(outbox)
     finish(outbox, claimed, Outcome.RETRY, status=None, at=T0 + 10, next_ms=T0 + 60)
     with outbox.reading() as transaction:
-        assert transaction.webhook_backlog() == 1
+        assert transaction.webhook_backlog(100) == 1
     [claimed] = claim(outbox, at=T0 + 60)
     finish(outbox, claimed, Outcome.DELIVERED, status=204, at=T0 + 70)
     with outbox.reading() as transaction:
         [record] = transaction.webhook_deliveries(account_id, webhook_id, 10) or []
         assert transaction.webhook_deliveries(account_id + 1, webhook_id, 10) is None
-        assert transaction.webhook_backlog() == 0
+        assert transaction.webhook_backlog(100) == 0
     assert (record.event_id, record.state, record.attempts, record.last_status) == (
         event_id,
         "delivered",
@@ -406,3 +406,12 @@ def test_deliveries_recorded_while_a_410_disabled_their_webhook_are_dropped_late
             for r in transaction.webhook_deliveries(None, hook, 10) or []
         }
     assert (states[late], states[kept]) == ("failed", "pending")
+
+
+def test_the_backlog_is_counted_up_to_a_bound(outbox: SqlStore) -> None:
+    webhook_id = subscribe(outbox, account_id_of(outbox))
+    for customer in range(5):
+        enqueue(outbox, webhook_id, customer)
+    with outbox.reading() as transaction:
+        assert transaction.webhook_backlog(100) == 5
+        assert transaction.webhook_backlog(3) == 3

@@ -293,8 +293,8 @@ class Webhooks(Protocol):
         """Finish, undelivered, the deliveries still pending for disabled webhooks (recorded
         by a write that met the webhook enabled while a 410 was disabling it); how many."""
 
-    def webhook_backlog(self) -> int:
-        """How many deliveries of enabled webhooks are pending."""
+    def webhook_backlog(self, limit: int) -> int:
+        """How many deliveries of enabled webhooks are pending, counted up to `limit`."""
 
     def webhook_deliveries(
         self, account_id: int | None, webhook_id: int, limit: int

@@ -113,55 +113,58 @@ class WebhookRows(OnConnection):
     # -- delivering
 
     def claim_deliveries(self, owner: str, now_ms: int, lease_ms: int, limit: int) -> Claimed:
-        earlier = _deliveries.alias("earlier")
-        due = (
-            select(_deliveries.c.id)
-            .join(webhooks, webhooks.c.id == _deliveries.c.webhook_id)
+        # One UPDATE leases the rows its subquery picks (locked and skipped by others on
+        # PostgreSQL); `due` is an alias, so that the subquery stands apart from the UPDATE.
+        due, earlier = _deliveries.alias("due"), _deliveries.alias("earlier")
+        picked = (
+            select(due.c.id)
+            .join(webhooks, webhooks.c.id == due.c.webhook_id)
             .where(
-                _deliveries.c.next_attempt_ms <= now_ms,
-                or_(_deliveries.c.lease_until_ms.is_(None), _deliveries.c.lease_until_ms <= now_ms),
+                due.c.next_attempt_ms <= now_ms,
+                or_(due.c.lease_until_ms.is_(None), due.c.lease_until_ms <= now_ms),
                 webhooks.c.state == State.ENABLED.value,
                 # In order for one customer and one webhook: not while an earlier one waits.
                 ~exists().where(
-                    earlier.c.webhook_id == _deliveries.c.webhook_id,
-                    earlier.c.customer_id == _deliveries.c.customer_id,
+                    earlier.c.webhook_id == due.c.webhook_id,
+                    earlier.c.customer_id == due.c.customer_id,
                     earlier.c.next_attempt_ms.is_not(None),
-                    earlier.c.id < _deliveries.c.id,
+                    earlier.c.id < due.c.id,
                 ),
             )
-            .order_by(_deliveries.c.next_attempt_ms, _deliveries.c.id)
+            .order_by(due.c.next_attempt_ms, due.c.id)
             .limit(limit)
-            .with_for_update(of=_deliveries, skip_locked=True)
-        )
-        ids = [int(row.id) for row in self.connection.execute(due)]
-        if not ids:
-            next_due = self.connection.execute(
-                select(func.min(_deliveries.c.next_attempt_ms)).where(
-                    _deliveries.c.next_attempt_ms > now_ms
-                )
-            ).scalar()
-            return Claimed([], None if next_due is None else int(next_due))
-        self.connection.execute(
-            update(_deliveries)
-            .where(_deliveries.c.id.in_(ids))
-            .values(lease_owner=owner, lease_until_ms=now_ms + lease_ms)
+            .with_for_update(of=due, skip_locked=True)
         )
         rows = self.connection.execute(
-            select(
+            update(_deliveries)
+            .where(_deliveries.c.id.in_(picked))
+            .values(lease_owner=owner, lease_until_ms=now_ms + lease_ms)
+            .returning(
                 _deliveries.c.id,
                 _deliveries.c.event_id,
                 _deliveries.c.event,
                 _deliveries.c.customer_id,
                 _deliveries.c.body,
                 _deliveries.c.attempts,
-                webhooks.c.id.label("webhook_id"),
-                webhooks.c.url,
-                webhooks.c.secret,
+                _deliveries.c.webhook_id,
+                _deliveries.c.next_attempt_ms,
             )
-            .join(webhooks, webhooks.c.id == _deliveries.c.webhook_id)
-            .where(_deliveries.c.id.in_(ids))
-            .order_by(_deliveries.c.next_attempt_ms, _deliveries.c.id)
-        )
+        ).all()
+        if not rows:
+            next_due = self.connection.execute(
+                select(func.min(_deliveries.c.next_attempt_ms)).where(
+                    _deliveries.c.next_attempt_ms > now_ms
+                )
+            ).scalar()
+            return Claimed([], None if next_due is None else int(next_due))
+        targets = {
+            int(row.id): (row.url, row.secret)
+            for row in self.connection.execute(
+                select(webhooks.c.id, webhooks.c.url, webhooks.c.secret).where(
+                    webhooks.c.id.in_({row.webhook_id for row in rows})
+                )
+            )
+        }
         claims = [
             Claim(
                 delivery_id=int(row.id),
@@ -171,10 +174,10 @@ class WebhookRows(OnConnection):
                 body=bytes(row.body),
                 attempts=int(row.attempts),
                 webhook_id=int(row.webhook_id),
-                url=row.url,
-                secret=row.secret,
+                url=targets[row.webhook_id][0],
+                secret=targets[row.webhook_id][1],
             )
-            for row in rows
+            for row in sorted(rows, key=lambda row: (row.next_attempt_ms, row.id))
         ]
         return Claimed(claims, None)
 
@@ -305,18 +308,18 @@ class WebhookRows(OnConnection):
             ).rowcount
         )
 
-    def webhook_backlog(self) -> int:
-        return int(
-            self.connection.execute(
-                select(func.count())
-                .select_from(_deliveries)
-                .join(webhooks, webhooks.c.id == _deliveries.c.webhook_id)
-                .where(
-                    _deliveries.c.next_attempt_ms.is_not(None),
-                    webhooks.c.state == State.ENABLED.value,
-                )
-            ).scalar_one()
+    def webhook_backlog(self, limit: int) -> int:
+        pending = (
+            select(_deliveries.c.id)
+            .join(webhooks, webhooks.c.id == _deliveries.c.webhook_id)
+            .where(
+                _deliveries.c.next_attempt_ms.is_not(None),
+                webhooks.c.state == State.ENABLED.value,
+            )
+            .limit(limit)
+            .subquery()
         )
+        return int(self.connection.execute(select(func.count()).select_from(pending)).scalar_one())
 
     def webhook_deliveries(
         self, account_id: int | None, webhook_id: int, limit: int

@@ -46,6 +46,8 @@ log = logging.getLogger("openscout.webhooks")
 BATCH = 32
 #: Seconds between looks at the outbox when nothing woke the deliverer.
 POLL = 1.0
+#: Seconds a deliverer woken by a write waits for more before it claims.
+GATHER = 0.01
 #: Seconds between prunings of finished deliveries.
 PRUNE_EVERY = 60.0
 #: The most of a receiver's answer that is read (and thrown away).
@@ -145,6 +147,9 @@ class Deliverer:
         self._wakeup: asyncio.Event | None = None
         self._stopping = False
         self._pruned = 0.0
+        #: Attempts that ended and wait to be recorded, with what their sender awaits.
+        self._ended: list[tuple[Attempt, asyncio.Future[Outcome | None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Deliverer:
@@ -212,9 +217,10 @@ class Deliverer:
                     if under_way:  # stopped: the attempts under way end and are recorded
                         await asyncio.wait(under_way)
                 finally:
-                    for task in under_way:
+                    pending = [*under_way, *([self._recorder] if self._recorder else [])]
+                    for task in pending:
                         task.cancel()
-                    await asyncio.gather(*under_way, return_exceptions=True)
+                    await asyncio.gather(*pending, return_exceptions=True)
         finally:
             if self.gate is not None:
                 self.gate.release()
@@ -229,6 +235,7 @@ class Deliverer:
             return POLL  # claims come in handfuls, not one per attempt that ends
         if self.gate is not None and not self.gate.try_acquire():
             return POLL
+        await self._prune()
         claimed = await self.store.run(
             service.claim_deliveries,
             self.store,
@@ -243,7 +250,6 @@ class Deliverer:
             task.add_done_callback(under_way.discard)
         if claimed.claims:
             return POLL
-        await self._prune()
         if claimed.next_due_ms is None:
             return POLL
         return min(POLL, max(0.0, (claimed.next_due_ms - self._now_ms()) / 1000))
@@ -282,20 +288,46 @@ class Deliverer:
             duration_ms=round((time.monotonic() - started) * 1000),
             error=error,
         )
-        try:
-            outcome = await self.store.run(
-                service.finish_attempt, self.store, attempt, self.backoff, random.random()
-            )
-        except StoreUnavailable as unavailable:
-            # Not recorded: once the lease runs out, the delivery is made again.
-            log.warning("webhooks: an attempt could not be recorded: %s", unavailable)
-            return
-        if outcome is not Outcome.DELIVERED:
+        outcome = await self._record(attempt)
+        if outcome is not None and outcome is not Outcome.DELIVERED:
             log.info(
                 "webhook delivery %s",
                 "failed" if outcome is not Outcome.GONE else "answered 410 Gone",
                 extra={"fields": _fields(attempt, outcome)},
             )
+
+    async def _record(self, attempt: Attempt) -> Outcome | None:
+        """Record an attempt, in one transaction with the others that end meanwhile (one such
+        transaction at a time); its outcome, or None when it could not be recorded (once its
+        lease runs out, the delivery is made again)."""
+        recorded: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
+        self._ended.append((attempt, recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.ensure_future(self._record_ended())
+        return await recorded
+
+    async def _record_ended(self) -> None:
+        while self._ended:
+            batch, self._ended = self._ended, []
+            try:
+                outcomes: list[Outcome | None] = list(
+                    await self.store.run(
+                        service.finish_attempts,
+                        self.store,
+                        [attempt for attempt, _ in batch],
+                        self.backoff,
+                        [random.random() for _ in batch],
+                    )
+                )
+            except StoreUnavailable as unavailable:
+                log.warning("webhooks: attempts could not be recorded: %s", unavailable)
+                outcomes = [None] * len(batch)
+            except Exception as error:
+                for _, recorded in batch:
+                    recorded.set_exception(error)
+                continue
+            for (_, recorded), outcome in zip(batch, outcomes, strict=True):
+                recorded.set_result(outcome)
 
     async def _prune(self) -> None:
         if time.monotonic() - self._pruned < PRUNE_EVERY:
@@ -319,6 +351,9 @@ class Deliverer:
             )
         finally:
             woken.cancel()
+        if self._wakeup.is_set() and not self._stopping:
+            # Woken by a write: the writes of the next moment are claimed with it, together.
+            await asyncio.sleep(GATHER)
         self._wakeup.clear()
 
     def _now_ms(self) -> int:

@@ -9,6 +9,7 @@ None for every account's (the owner's command line).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from openscout.domain.errors import EventNotFound, WebhookNotFound
@@ -89,17 +90,24 @@ def claim_deliveries(store: Store, owner: str, now_ms: int, lease_ms: int, limit
         return transaction.claim_deliveries(owner, now_ms, lease_ms, limit)
 
 
-def finish_attempt(store: Store, attempt: Attempt, backoff: float, draw: float) -> Outcome:
-    """Log an attempt and act on its outcome (`domain.webhooks.outcome`): a failure is tried
-    again after `retry_delay(..., backoff, draw)` seconds, until the last attempt."""
-    attempts = attempt.claim.attempts + 1
-    result = outcome(attempt.status, attempts)
-    next_attempt_ms = None
-    if result is Outcome.RETRY:
-        next_attempt_ms = attempt.at_ms + round(retry_delay(attempts, backoff, draw) * 1000)
+def finish_attempts(
+    store: Store, attempts: Sequence[Attempt], backoff: float, draws: Sequence[float]
+) -> list[Outcome]:
+    """Log attempts (those that ended together: one transaction for them all) and act on each
+    one's outcome (`domain.webhooks.outcome`): a failure is tried again after
+    `retry_delay(..., backoff, draw)` seconds, until the last attempt."""
+    planned = []
+    for attempt, draw in zip(attempts, draws, strict=True):
+        made = attempt.claim.attempts + 1
+        result = outcome(attempt.status, made)
+        next_attempt_ms = None
+        if result is Outcome.RETRY:
+            next_attempt_ms = attempt.at_ms + round(retry_delay(made, backoff, draw) * 1000)
+        planned.append((attempt, result, next_attempt_ms))
     with store.writing() as transaction:
-        transaction.finish_attempt(attempt, result, next_attempt_ms)
-    return result
+        for attempt, result, next_attempt_ms in planned:
+            transaction.finish_attempt(attempt, result, next_attempt_ms)
+    return [result for _, result, _ in planned]
 
 
 #: Deliveries deleted per transaction when pruning: a SQLite writer holds every other one.
@@ -116,8 +124,12 @@ def prune_deliveries(store: Store, before_ms: int, now_ms: int) -> int:
         return transaction.prune_deliveries(before_ms, PRUNE_BATCH)
 
 
+#: The backlog is counted up to this many: /healthz answers at once, however far behind.
+BACKLOG_COUNTED = 100_000
+
+
 @unbounded
 def webhook_backlog(store: Store) -> int:
-    """How many deliveries of enabled webhooks wait to be made."""
+    """How many deliveries of enabled webhooks wait to be made (at most `BACKLOG_COUNTED`)."""
     with store.reading() as transaction:
-        return transaction.webhook_backlog()
+        return transaction.webhook_backlog(BACKLOG_COUNTED)
