@@ -53,7 +53,8 @@ bench-list: $(STAMP)
 # Load benchmark of the v1 API with wrk, next to the framework and storage ceilings measured in
 # the same run (docs/performance.md): 10k and 1M customers on SQLite and PostgreSQL, under ten
 # minutes once the seeded databases exist in build/bench/ and PostgreSQL (the first run seeds
-# them). BENCH_QUICK=1: 1k and 10k customers, under two minutes. Installs wrk when missing.
+# them), the PUT mix with and without a webhook, and the webhook delivery rate. BENCH_QUICK=1:
+# 1k and 10k customers, under two minutes. Installs wrk when missing.
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/run.py

@@ -1,4 +1,4 @@
-"""Load benchmark of openscout's v1 and v2 API with wrk, next to its two ceilings, measured in one run.
+"""Load benchmark of openscout's v1 and v2 APIs with wrk, next to two ceilings, in one run.
 
     make bench                      # full: 10k and 1M customers, SQLite and PostgreSQL, 10 s runs
     BENCH_QUICK=1 make bench        # quick: 1k and 10k customers, 3 s runs (under two minutes)
@@ -22,7 +22,12 @@ the other, nothing else running:
    script; and the same on granian (uvloop);
 4. on SQLite at the smallest size, GET and the PUT mix again with `openscout serve --server
    granian`: the two HTTP servers side by side (uvicorn is the default because it takes the
-   raw bytes v1 clients send in query strings; docs/performance.md).
+   raw bytes v1 clients send in query strings; docs/performance.md);
+5. for each backend and size, the PUT mix again with one webhook of the account subscribed to
+   `customer.updated` (a receiver in this process answering 200), beside the PUT mix without:
+   the cost of recording events on the write path, the serving process delivering them
+   meanwhile; then how fast that process delivered them (`webhook delivery`, from the start of
+   the run until /healthz reports an empty backlog; docs/webhooks.md).
 
 It prints a table (req/s, p50, p99, peak RSS, ratio to the ceiling, non-2xx, targets of issue
 5 met or not) and writes it to build/bench/report.md, the raw figures to build/bench/report.json
@@ -44,6 +49,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -264,8 +270,8 @@ def bench_database(
         # Fill the server's caches, as a server that has been up a while has them.
         run_wrk(plan, wrk, server, data, auth, "get", 64, tag, seconds=plan.warm_up)
         for scenario in SCENARIOS:
-            connections = 8 if backend == "postgresql" and scenario == "put" else 64
-            row = run_wrk(plan, wrk, server, data, auth, scenario, connections, tag)
+            conns = connections(backend) if scenario == "put" else 64
+            row = run_wrk(plan, wrk, server, data, auth, scenario, conns, tag)
             row.backend, row.size = backend, size
             row.rss_mb = server.peak_rss_mb()[0]
             if scenario in ("put", "get"):
@@ -277,7 +283,7 @@ def bench_database(
         export(url, size, plan.sample, data)  # the PUT mix changed the emails the file lists
         bearer = "Bearer " + create_token(url)
         for scenario, kind, marker in V2_SCENARIOS:
-            connections = 8 if backend == "postgresql" and kind == "patch_v2" else 64
+            v2_conns = connections(backend) if kind == "patch_v2" else 64
             row = run_wrk(
                 plan,
                 wrk,
@@ -285,7 +291,7 @@ def bench_database(
                 data,
                 bearer,
                 scenario,
-                connections,
+                v2_conns,
                 tag,
                 marker=marker,
                 kind=kind,
@@ -295,6 +301,8 @@ def bench_database(
             row.storage = ceilings["storage GET" if kind == "get_v2" else "storage PUT"].per_second
             rows.append(row)
             log(f"   {describe(row)}")
+        rows.extend(with_a_webhook(plan, wrk, server, url, size, data, auth, tag, backend))
+        rows[-2].storage = ceilings["storage PUT"].per_second
         memory = server.resident_mb()
         rows[-1].notes.append(
             "resident now in the largest server process: "
@@ -308,6 +316,90 @@ def bench_database(
     if backend == "sqlite" and size == min(plan.sizes):
         rows.extend(other_server(plan, wrk, url, data, auth, size, tag, ceilings))
     return rows, workers, data
+
+
+def with_a_webhook(
+    plan: Plan,
+    wrk: str,
+    server: Server,
+    url: str,
+    size: int,
+    data: Path,
+    auth: str,
+    tag: str,
+    backend: str,
+) -> list[Row]:
+    """The PUT mix with one webhook subscribed to every update, and the delivery rate."""
+    from openscout.domain.webhooks import new_webhook
+    from openscout.store.engine import SqlStore
+    from openscout.testing.receiver import WebhookReceiver
+    from openscout.webhooks import service as webhooks
+
+    export(url, size, plan.sample, data)  # the PUTs above changed the chats the data file lists
+    store = SqlStore(url)
+    with WebhookReceiver() as receiver:
+        try:
+            endpoint, secret = receiver.endpoint()
+            now = datetime.now(UTC)
+            account = webhooks_account(store, now)
+            made = webhooks.create_webhook(
+                store, account, new_webhook(endpoint, secret, ["customer.updated"]), now
+            )
+            assert made.id is not None
+            started = time.monotonic()
+            row = run_wrk(
+                plan,
+                wrk,
+                server,
+                data,
+                auth,
+                "put",
+                connections(backend),
+                tag + "w",
+                label="put (1 webhook)",
+            )
+            row.backend, row.size = backend, size
+            row.rss_mb = server.peak_rss_mb()[0]
+            log(f"   {describe(row)}")
+            drained = wait_for_empty_backlog(server)
+            elapsed = time.monotonic() - started
+            delivered = len(receiver.received())
+            delivery = Row(backend, size, "webhook delivery", per_second=delivered / elapsed)
+            delivery.requests = delivered
+            delivery.notes.append(
+                f"{delivered:,} events delivered to a receiver on loopback in {elapsed:.1f} s, "
+                f"from the start of the PUT run until the backlog was empty, "
+                f"{drained:.1f} s after the run"
+            )
+            log(f"   {describe(delivery)}")
+        finally:
+            for item in webhooks.list_webhooks(store, None):
+                if item.account == ACCOUNT and item.webhook.id is not None:
+                    webhooks.delete_webhook(store, None, item.webhook.id)
+            store.close()
+    return [row, delivery]
+
+
+def webhooks_account(store: Any, now: datetime) -> int:
+    from openscout import service
+
+    return service.ensure_account(store, ACCOUNT, now)
+
+
+def connections(backend: str) -> int:
+    return 8 if backend == "postgresql" else 64
+
+
+def wait_for_empty_backlog(server: Server, patience: float = 300) -> float:
+    """Seconds until the server's /healthz reports no webhook backlog."""
+    started = time.monotonic()
+    while True:
+        with urllib.request.urlopen(f"{server.base}/healthz", timeout=10) as answer:
+            if json.loads(answer.read())["webhooks"]["backlog"] == 0:
+                return time.monotonic() - started
+        if time.monotonic() - started > patience:
+            raise SystemExit(f"the webhook backlog did not empty in {patience:g} s")
+        time.sleep(0.1)
 
 
 def other_server(

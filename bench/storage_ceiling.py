@@ -413,7 +413,9 @@ def show_sql(url: str, data: Data, key: str, tag: str) -> None:
 
     from openscout import service
     from openscout.contract.v1 import decode
+    from openscout.http.webhooks import V2Payloads
     from openscout.store.engine import SqlStore
+    from openscout.webhooks.events import Events
 
     first, second = data.customers[0], data.customers[1]
     store = SqlStore(url)
@@ -447,7 +449,14 @@ def show_sql(url: str, data: Data, key: str, tag: str) -> None:
         write = decode.update_request(json.dumps(body).encode(), None)
         sent.clear()
         account = service.account_for_key(store, keys.hash_key(key)) or 0
-        service.update_customer(store, account, first.id, write.patch, datetime.now(UTC))
+        service.update_customer(
+            store,
+            account,
+            first.id,
+            write.patch,
+            datetime.now(UTC),
+            events=Events(V2Payloads("http://127.0.0.1:8080")),
+        )
     finally:
         store.close()
     print(f"openscout, one PUT of the mix ({len(sent)} statements):")

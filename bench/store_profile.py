@@ -21,8 +21,13 @@ import msgspec
 
 from openscout import keys, service
 from openscout.contract.v1 import decode, encode, wire
+from openscout.http.webhooks import V2Payloads
 from openscout.store import schema
 from openscout.store.engine import SqlStore
+from openscout.webhooks.events import Events
+
+#: As the server records webhook events (an account without webhooks: one lookup per write).
+EVENTS = Events(V2Payloads("http://127.0.0.1:8080"))
 
 ROUNDS = 3000
 
@@ -44,7 +49,7 @@ def run(url: str) -> None:
     def account() -> int:
         return service.account_for_key(store, keys.hash_key(key)) or 0
 
-    customer = service.create_customer(store, account(), created.patch, now())
+    customer = service.create_customer(store, account(), created.patch, now(), events=EVENTS)
     assert customer.id is not None
     email_id = customer.emails[0].id
 
@@ -63,7 +68,7 @@ def run(url: str) -> None:
             time.time_ns(),
         )
         patch = decode.update_request(body, None).patch
-        service.update_customer(store, account(), customer.id, patch, now())
+        service.update_customer(store, account(), customer.id, patch, now(), events=EVENTS)
     updates = ROUNDS / (time.perf_counter() - started)
     store.close()
     print(f"get customer:    {gets:8.0f} per second")

@@ -1,5 +1,6 @@
-"""The `openscout` command: serve · keys create|list|revoke · apps create|list|revoke|authorize ·
-properties create|list · db upgrade|check|seed."""
+"""The `openscout` command: serve · deliver · keys create|list|revoke ·
+apps create|list|revoke|authorize · properties create|list · db upgrade|check|seed ·
+webhooks create|list|delete|deliveries|redeliver."""
 
 from __future__ import annotations
 
@@ -29,17 +30,22 @@ from openscout.config import (
     variable,
 )
 from openscout.domain.errors import (
+    EventNotFound,
     Invalid,
     Problem,
     PropertyExists,
     Reason,
     StoreUnavailable,
     UnknownApp,
+    WebhookNotFound,
 )
 from openscout.domain.properties import MAX_SLUG, MAX_TEXT, PropertyType, new_definition
+from openscout.domain.webhooks import FIRED_EVENTS, MAX_SECRET_LENGTH, new_webhook
 from openscout.extras import MissingExtra
 from openscout.store import schema
 from openscout.store.engine import SqlStore, safe_url
+from openscout.webhooks import service as webhooks
+from openscout.webhooks.service import DELIVERY_LOG_LENGTH
 
 DEFAULT_ACCOUNT = "default"
 _HELP_FLAGS = ("-h", "--help", "-V", "--version")
@@ -110,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(serve, everywhere=False)
     database_option(serve)
     serve.set_defaults(command=_serve)
+
+    deliver = commands.add_parser(
+        "deliver",
+        help="deliver webhooks, without serving the API (serve delivers too, unless "
+        "--no-webhook-delivery)",
+    )
+    _add_settings(deliver, everywhere=False, delivery=True)
+    database_option(deliver)
+    deliver.set_defaults(command=_deliver)
 
     key_commands = commands.add_parser("keys", help="manage API keys").add_subparsers(
         title="keys commands", required=True, metavar="COMMAND"
@@ -246,15 +261,86 @@ def _parser() -> argparse.ArgumentParser:
     )
     database_option(seed)
     seed.set_defaults(command=_db_seed)
+    _webhook_commands(commands, database_option)
     return parser
 
 
-def _add_settings(command: argparse.ArgumentParser, *, everywhere: bool) -> None:
-    """The options of the settings (`Settings`' fields): those of every command, or the others.
-    Their text is checked by `Settings.with_options`, as their variables' is."""
+def _webhook_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    database_option: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    hooks = commands.add_parser(
+        "webhooks", help="manage webhooks and see their deliveries (docs/webhooks.md)"
+    ).add_subparsers(title="webhooks commands", required=True, metavar="COMMAND")
+    create = hooks.add_parser(
+        "create", help="subscribe an account to events; prints the webhook's id on the last line"
+    )
+    create.add_argument("--url", required=True, help="where to POST the events (http or https)")
+    create.add_argument(
+        "--secret",
+        required=True,
+        help=f"signs every delivery (at most {MAX_SECRET_LENGTH} characters)",
+    )
+    create.add_argument(
+        "--event",
+        action="append",
+        dest="events",
+        metavar="EVENT",
+        help=f"an event to send; repeat for more (default: {', '.join(FIRED_EVENTS)})",
+    )
+    create.add_argument(
+        "--account",
+        default=DEFAULT_ACCOUNT,
+        help=f"whose customers' events (created when new; default {DEFAULT_ACCOUNT!r})",
+    )
+    create.add_argument("--label", help="a note to tell the webhook apart")
+    create.add_argument(
+        "--notification",
+        action="store_true",
+        help="send only the customer's URI, not the customer",
+    )
+    database_option(create)
+    create.set_defaults(command=_webhooks_create)
+    listing = hooks.add_parser("list", help="list webhooks (never their secrets)")
+    listing.add_argument("--account", help="only this account's")
+    database_option(listing)
+    listing.set_defaults(command=_webhooks_list)
+    remove = hooks.add_parser("delete", help="delete a webhook and its deliveries")
+    remove.add_argument(
+        "webhook_id", type=int, metavar="ID", help="the id shown by `webhooks list`"
+    )
+    database_option(remove)
+    remove.set_defaults(command=_webhooks_delete)
+    log = hooks.add_parser(
+        "deliveries", help="a webhook's last events: state, attempts, answers, next try"
+    )
+    log.add_argument("webhook_id", type=int, metavar="ID", help="the id shown by `webhooks list`")
+    log.add_argument(
+        "--limit",
+        type=int,
+        default=DELIVERY_LOG_LENGTH,
+        metavar="N",
+        help=f"how many of the last events (default {DELIVERY_LOG_LENGTH})",
+    )
+    database_option(log)
+    log.set_defaults(command=_webhooks_deliveries)
+    again = hooks.add_parser(
+        "redeliver", help="deliver an event again, now (its id is in `webhooks deliveries`)"
+    )
+    again.add_argument("event_id", metavar="EVENT_ID")
+    database_option(again)
+    again.set_defaults(command=_webhooks_redeliver)
+
+
+def _add_settings(
+    command: argparse.ArgumentParser, *, everywhere: bool, delivery: bool = False
+) -> None:
+    """The options of the settings (`Settings`' fields): those of every command, or the others
+    (with `delivery`, only those of `openscout deliver`). Their text is checked by
+    `Settings.with_options`, as their variables' is."""
     for setting in settings_fields():
         option = option_of(setting)
-        if option.everywhere != everywhere:
+        if option.everywhere != everywhere or (delivery and not option.delivery):
             continue
         default = setting.default
         if option.default_text is not None:
@@ -828,4 +914,165 @@ def _seed_from(settings: Settings, path: str, account: str) -> int:
                 code=1,
             ) from None
     print(f"Added {len(ids):,} customers from {path} to account {account!r}.")
+    return 0
+
+
+# -- webhooks (docs/webhooks.md)
+
+
+def _deliver(settings: Settings, _options: argparse.Namespace) -> int:
+    """Deliver webhooks until stopped (Ctrl+C, SIGTERM), logging as `serve` does."""
+    import asyncio
+    import logging.config
+    import signal
+
+    from openscout.webhooks.delivery import Deliverer
+
+    logging.config.dictConfig(logs.server_config(settings.log_level))
+    as_json = not sys.stdout.isatty()
+    with _opened(settings, as_json=as_json) as store:
+        deliverer = Deliverer.from_settings(settings, store)
+        logs.announce(
+            f"openscout {__version__} delivering webhooks from "
+            f"{safe_url(settings.database_url)}; press Ctrl+C to stop.",
+            sys.stdout,
+            as_json=as_json,
+        )
+
+        async def until_stopped() -> None:
+            # Ctrl+C or SIGTERM: the attempts under way end and are recorded, then it stops.
+            loop = asyncio.get_running_loop()
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signal_number, deliverer.stop)
+            await deliverer.run()
+
+        asyncio.run(until_stopped())
+    return 0
+
+
+#: How each webhook field is named on the command line, and what its problems mean there.
+_WEBHOOK_OPTIONS = {"url": "--url", "secret": "--secret", "events": "--event", "label": "--label"}
+_WEBHOOK_REASONS = {
+    ("url", Reason.REQUIRED): "is required",
+    ("url", Reason.INVALID): "is not an http or https URL",
+    ("url", Reason.TOO_LONG): "is too long",
+    ("secret", Reason.REQUIRED): "is required",
+    ("secret", Reason.TOO_LONG): f"is longer than {MAX_SECRET_LENGTH} characters",
+    ("events", Reason.INVALID): "is not one of Help Scout's webhook events "
+    "(docs/webhooks.md lists them)",
+    ("label", Reason.TOO_LONG): "is too long",
+}
+
+
+def _webhooks_create(settings: Settings, options: argparse.Namespace) -> int:
+    account = options.account.strip()
+    _check_names(account=account)
+    try:
+        wanted = new_webhook(
+            options.url,
+            options.secret,
+            options.events or FIRED_EVENTS,
+            notification=options.notification,
+            label=options.label,
+        )
+    except Invalid as error:
+        raise Refused("; ".join(_webhook_problem(p) for p in error.problems)) from None
+    with _opened(settings, create=True) as store:
+        now = _now()
+        account_id = service.ensure_account(store, account, now)
+        made = webhooks.create_webhook(store, account_id, wanted, now)
+    kind = "the customer's URI" if made.notification else "the customer"
+    print(
+        f"Created webhook {made.id} for account {account!r}: {', '.join(made.events)} "
+        f"({kind}) to {made.url}. Its id:"
+    )
+    print(made.id)
+    return 0
+
+
+def _webhook_problem(problem: Problem) -> str:
+    field = problem.path[0]
+    hidden = field == "secret" or problem.value in (None, "")
+    shown = "" if hidden else f" {problem.value!r}"
+    reason = _WEBHOOK_REASONS.get((field, problem.reason), "is not valid")
+    return f"{_WEBHOOK_OPTIONS.get(field, field)}{shown} {reason}"
+
+
+def _webhooks_list(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        listed = webhooks.list_webhooks(store, None)
+    if options.account is not None:
+        listed = [item for item in listed if item.account == options.account.strip()]
+    if not listed:
+        print("No webhooks yet: `openscout webhooks create` makes one.")
+        return 0
+    print(f"{'ID':>4}  {'ACCOUNT':<16}  {'STATE':<8}  {'SENDS':<6}  {'EVENTS':<50}  URL  LABEL")
+    for item in listed:
+        hook = item.webhook
+        sends = "uri" if hook.notification else "object"
+        print(
+            f"{hook.id:>4}  {item.account:<16}  {hook.state.value:<8}  {sends:<6}  "
+            f"{','.join(hook.events):<50}  {hook.url}  {hook.label or ''}"
+        )
+    return 0
+
+
+def _webhooks_delete(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        try:
+            webhooks.delete_webhook(store, None, options.webhook_id)
+        except WebhookNotFound:
+            raise Refused(f"no webhook with id {options.webhook_id}", code=1) from None
+    print(f"Deleted webhook {options.webhook_id} and its deliveries.")
+    return 0
+
+
+def _webhooks_deliveries(settings: Settings, options: argparse.Namespace) -> int:
+    if options.limit < 1:
+        raise Refused("--limit must be at least 1")
+    with _opened(settings, read_only=True) as store:
+        _require_current_schema(store, settings)
+        try:
+            hook = webhooks.get_webhook(store, None, options.webhook_id)
+            records = webhooks.webhook_deliveries(store, None, options.webhook_id, options.limit)
+        except WebhookNotFound:
+            raise Refused(f"no webhook with id {options.webhook_id}", code=1) from None
+    print(f"Webhook {hook.id} ({hook.state.value}) to {hook.url}:")
+    if not records:
+        print("no events yet.")
+        return 0
+    print(
+        f"{'EVENT ID':<36}  {'EVENT':<16}  {'CUSTOMER':>10}  {'CREATED':<20}  {'STATE':<9}  "
+        f"{'TRIES':>5}  {'LAST':>4}  NEXT TRY"
+    )
+    for record in records:
+        last = "" if record.last_status is None else str(record.last_status)
+        print(
+            f"{record.event_id:<36}  {record.event:<16}  {record.customer_id:>10}  "
+            f"{_when(record.created_at):<20}  {record.state:<9}  {record.attempts:>5}  "
+            f"{last:>4}  {_when_ms(record.next_attempt_at)}"
+        )
+        for attempt in record.tries:
+            answer = "-" if attempt.status is None else str(attempt.status)
+            print(
+                f"    {_when_ms(attempt.at)}  {answer:>3}  {attempt.duration_ms:>6} ms"
+                f"  {attempt.error or ''}".rstrip()
+            )
+    return 0
+
+
+def _when_ms(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _webhooks_redeliver(settings: Settings, options: argparse.Namespace) -> int:
+    with _opened(settings) as store:
+        try:
+            webhooks.redeliver(store, None, options.event_id, int(time.time() * 1000))
+        except EventNotFound:
+            raise Refused(f"no event with id {options.event_id}", code=1) from None
+    print(f"Event {options.event_id} will be delivered again, from its first attempt.")
     return 0

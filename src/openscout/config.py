@@ -136,6 +136,26 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
+def allow_list(text: str) -> str:
+    """Networks (CIDR, `10.0.0.0/8`; an address alone is a network of one) and host names,
+    separated by commas or spaces; returned as one comma-separated text, each item normalized
+    (webhooks/targets.py reads it)."""
+    items = [item for item in re.split(r"[,\s]+", text.strip()) if item]
+    if not items:
+        raise ValueError("names no network or host")
+    normalized = []
+    for item in items:
+        try:
+            normalized.append(str(ipaddress.ip_network(item.strip("[]"), strict=False)))
+            continue
+        except ValueError:
+            pass
+        if re.fullmatch(r"[\d./:\[\]]+", item) or not _HOST_NAME.fullmatch(item):
+            raise ValueError(f"has {item!r}, which is neither a network (CIDR) nor a host name")
+        normalized.append(item.lower().rstrip("."))
+    return ",".join(normalized)
+
+
 def text(value: str) -> str:
     return value
 
@@ -153,6 +173,8 @@ class Option:
     everywhere: bool = False
     #: A true-or-false setting that has a `--no-<name>` option as well as `--<name>`.
     negatable: bool = True
+    #: An option of `openscout deliver` as well as of `serve`.
+    delivery: bool = False
 
 
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = text, **more: Any) -> Any:
@@ -177,13 +199,16 @@ class Settings:
     )
     #: The HTTP server that runs the app: uvicorn (the default) or granian.
     server: str = _setting(SERVERS[0], "HTTP server: uvicorn or granian", one_of(*SERVERS))
-    pool_size: int = _setting(8, "database connections per process", whole_number(1), metavar="N")
+    pool_size: int = _setting(
+        8, "database connections per process", whole_number(1), metavar="N", delivery=True
+    )
     #: Seconds a PostgreSQL statement of the server may run before it is cancelled; 0: no limit.
     statement_timeout: int = _setting(
         30,
         "seconds a PostgreSQL statement may run before it is cancelled (0: no limit)",
         whole_number(0),
         metavar="SECONDS",
+        delivery=True,
     )
     #: The base of `Location` headers; by default the URL the request came to.
     public_url: str | None = _setting(
@@ -194,7 +219,7 @@ class Settings:
         default_text="the request's",
     )
     log_level: str = _setting(
-        "info", "debug, info, warning or error", one_of(*LOG_LEVELS), metavar="LEVEL"
+        "info", "debug, info, warning or error", one_of(*LOG_LEVELS), metavar="LEVEL", delivery=True
     )
     #: Requests per minute per account (Help Scout's: 200, spec §4); 0, the default: no limit.
     rate_limit: int = _setting(
@@ -245,6 +270,49 @@ class Settings:
         "seconds an OAuth access token of the v2 API lives",
         whole_number(1, MAX_TOKEN_LIFETIME),
         metavar="SECONDS",
+    )
+    #: Whether this process delivers webhooks (docs/webhooks.md): `openscout deliver` can do
+    #: it instead, in processes of its own.
+    webhook_delivery: bool = _setting(
+        True, "deliver webhooks from the server's processes", true_or_false
+    )
+    #: Seconds before a failed delivery is first tried again; each later retry waits about
+    #: twice as long as the one before (with jitter), up to 10 attempts.
+    webhook_backoff: float = _setting(
+        60.0,
+        "seconds before a failed webhook delivery is first tried again (each later retry "
+        "waits about twice as long)",
+        positive_seconds,
+        metavar="SECONDS",
+        default_text="60",
+        delivery=True,
+    )
+    #: Seconds a receiver has to answer a delivery, whole: then it is a failure.
+    webhook_timeout: float = _setting(
+        10.0,
+        "seconds a webhook receiver has to answer",
+        positive_seconds,
+        metavar="SECONDS",
+        default_text="10",
+        delivery=True,
+    )
+    #: Where webhooks may be delivered: networks (CIDR) and host names; None: anywhere.
+    webhook_allow: str | None = _setting(
+        None,
+        "deliver webhooks only to these networks (CIDR) and host names, comma-separated",
+        allow_list,
+        metavar="LIST",
+        default_text="anywhere",
+        delivery=True,
+    )
+    #: Seconds finished deliveries (delivered, or given up) are kept for the delivery log.
+    webhook_retention: float = _setting(
+        604800.0,
+        "seconds delivered (and given up) webhook events are kept",
+        positive_seconds,
+        metavar="SECONDS",
+        default_text="604800, 7 days",
+        delivery=True,
     )
 
     @property

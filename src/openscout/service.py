@@ -33,7 +33,9 @@ from openscout.domain.properties import (
     definition_problems,
 )
 from openscout.domain.search import Found, Search
+from openscout.domain.webhooks import CUSTOMER_CREATED, CUSTOMER_DELETED, CUSTOMER_UPDATED
 from openscout.store.base import ApiKey, Bulk, Customers, Store, unbounded, unbounded_when
+from openscout.webhooks.events import Events
 
 #: Ids above this cannot exist (ids are 32-bit, spec §2); larger ones are simply not found.
 MAX_ID = 2**31 - 1
@@ -59,12 +61,16 @@ def account_for_key(store: Store, key_hash: str) -> int | None:
         return transaction.account_for_key(key_hash)
 
 
-@unbounded_when(lambda _store, _account, patch, _now: is_large(patch))
-def create_customer(store: Store, account: int, patch: CustomerPatch, now: datetime) -> Customer:
+@unbounded_when(lambda _store, _account, patch, _now, **_: is_large(patch))
+def create_customer(
+    store: Store, account: int, patch: CustomerPatch, now: datetime, *, events: Events
+) -> Customer:
     with store.writing() as transaction:
         customer = new_customer(patch, now)
         _check_emails_free(transaction, account, customer, besides=None)
-        return transaction.add_customer(account, customer)
+        created = transaction.add_customer(account, customer)
+        events.record(transaction, account, CUSTOMER_CREATED, created)
+        return created
 
 
 def get_customer(store: Store, account: int, customer_id: int) -> Customer:
@@ -73,29 +79,44 @@ def get_customer(store: Store, account: int, customer_id: int) -> Customer:
         return customer
 
 
-@unbounded_when(lambda _store, _account, _customer_id, patch, _now: is_large(patch))
+@unbounded_when(lambda _store, _account, _customer_id, patch, _now, **_: is_large(patch))
 def update_customer(
-    store: Store, account: int, customer_id: int, patch: CustomerPatch, now: datetime
+    store: Store,
+    account: int,
+    customer_id: int,
+    patch: CustomerPatch,
+    now: datetime,
+    *,
+    events: Events,
 ) -> Customer:
-    """Apply a patch under a lock on the customer: concurrent updates never lose each other."""
+    """Apply a patch under a lock on the customer: concurrent updates never lose each other.
+    A patch that changes nothing records no event."""
     with store.writing() as transaction:
         current = _fetch(transaction, account, customer_id, for_update=True)
         updated = apply_patch(current, patch, now)
         if updated is current:
             return current
         _check_emails_free(transaction, account, updated, besides=current)
-        return transaction.save_customer(account, current, updated)
+        saved = transaction.save_customer(account, current, updated)
+        events.record(transaction, account, CUSTOMER_UPDATED, saved)
+        return saved
 
 
-@unbounded_when(lambda _store, _account, _customer_id, patch, _now: is_large(patch))
+@unbounded_when(lambda _store, _account, _customer_id, patch, _now, **_: is_large(patch))
 def overwrite_customer(
-    store: Store, account: int, customer_id: int, patch: CustomerPatch, now: datetime
+    store: Store,
+    account: int,
+    customer_id: int,
+    patch: CustomerPatch,
+    now: datetime,
+    *,
+    events: Events,
 ) -> Customer:
     """v2's PUT (spec v2 §4 "Overwrite Customer"): `patch` is `contract.v2.decode.
     overwrite_request`'s, which sets every own field (one left out becomes null, a gender
     `unknown`: domain.patch.overwrite) and names no entry, address or property, so those stay;
     so do v2's read-only fields. Otherwise an update (`update_customer`)."""
-    return update_customer(store, account, customer_id, patch, now)
+    return update_customer(store, account, customer_id, patch, now, events=events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +131,26 @@ class Edited:
     added: tuple[int | None, ...] = ()
 
 
-@unbounded_when(lambda _store, _account, _customer_id, edits, _now: is_long(edits))
+@unbounded_when(lambda _store, _account, _customer_id, edits, _now, **_: is_long(edits))
 def edit_customer(
-    store: Store, account: int, customer_id: int, edits: CustomerEdits, now: datetime
+    store: Store,
+    account: int,
+    customer_id: int,
+    edits: CustomerEdits,
+    now: datetime,
+    *,
+    events: Events,
 ) -> Edited:
     """v2's PATCH and every entry or address sub-resource write: the edits in order, all or
     none (domain.patch.apply_edits), under a lock on the customer; new email addresses must
-    be free. Edits that change nothing write nothing (`updatedAt` stays)."""
+    be free. Edits that change nothing write nothing (`updatedAt` stays) and record no event."""
     with store.writing() as transaction:
         current = _fetch(transaction, account, customer_id, for_update=True)
         updated = apply_edits(current, edits, now)
         if updated is not current:
             _check_emails_free(transaction, account, updated, besides=current)
             updated = transaction.save_customer(account, current, updated)
+            events.record(transaction, account, CUSTOMER_UPDATED, updated)
         return Edited(updated, _added_ids(updated, edits))
 
 
@@ -144,7 +172,7 @@ def _added_ids(customer: Customer, edits: CustomerEdits) -> tuple[int | None, ..
 
 
 @unbounded
-def delete_customer(store: Store, account: int, customer_id: int) -> None:
+def delete_customer(store: Store, account: int, customer_id: int, *, events: Events) -> None:
     """v2's DELETE (a permanent delete): the customer and everything it has are gone, for
     v1 too; its email addresses are free for another customer. `CustomerNotFound` when the
     account has no such customer. Unbounded: what goes with the customer (thousands of
@@ -153,11 +181,18 @@ def delete_customer(store: Store, account: int, customer_id: int) -> None:
     with store.writing() as transaction:
         if not (0 < customer_id <= MAX_ID and transaction.delete_customer(account, customer_id)):
             raise CustomerNotFound(customer_id)
+        events.record(transaction, account, CUSTOMER_DELETED, customer_id)
 
 
-@unbounded_when(lambda _store, _account, _customer_id, edits, _now: is_long(edits))
+@unbounded_when(lambda _store, _account, _customer_id, edits, _now, **_: is_long(edits))
 def edit_properties(
-    store: Store, account: int, customer_id: int, edits: PropertyEdits, now: datetime
+    store: Store,
+    account: int,
+    customer_id: int,
+    edits: PropertyEdits,
+    now: datetime,
+    *,
+    events: Events,
 ) -> Customer:
     """v2's `PATCH /v2/customers/{id}/properties` (and PUT): the edits in order against the
     account's definitions, all or none (domain.properties.apply_property_edits). The values
@@ -171,7 +206,9 @@ def edit_properties(
         values = tuple(sorted(updated.properties, key=lambda value: order[value.slug]))
         if values == current.properties:
             return current  # edits that undo each other change nothing
-        return transaction.save_customer(account, current, replace(updated, properties=values))
+        saved = transaction.save_customer(account, current, replace(updated, properties=values))
+        events.record(transaction, account, CUSTOMER_UPDATED, saved)
+        return saved
 
 
 def define_property(store: Store, account: int, definition: PropertyDefinition) -> None:

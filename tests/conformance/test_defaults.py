@@ -618,7 +618,7 @@ def chunked_update_over_100_kb_is_413(run: Run) -> None:
 @case
 def health_is_ok(run: Run) -> None:
     response = run.anonymous.get("/healthz")
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "webhooks": {"backlog": 0}}
 
 
 @case

@@ -67,7 +67,7 @@ def test_healthz_answers_200(anonymous: httpx.Client) -> None:
     response = anonymous.get("/healthz")
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "webhooks": {"backlog": 0}}
     assert_cors(response)
 
 

@@ -32,6 +32,7 @@ from openscout.domain.errors import CustomerNotFound, EmailTaken, Invalid
 from openscout.domain.patch import CustomerEdits, apply_edits
 from openscout.domain.properties import PropertyEdits, apply_property_edits, new_definition
 from openscout.store.engine import SqlStore
+from openscout.webhooks.events import NO_EVENTS
 from tests.store.test_sql_store import new_account_id
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -242,7 +243,7 @@ def step(model: Model, draw: Any) -> None:
         patch = v2.create_request(body(document))
         model.expect(
             None,
-            lambda: service.create_customer(store, account, patch, now),
+            lambda: service.create_customer(store, account, patch, now, events=NO_EVENTS),
             lambda: new_customer(patch, now),
         )
         return
@@ -253,7 +254,9 @@ def step(model: Model, draw: Any) -> None:
             patch = v1.update_request(body(draw(v1_update(current)))).patch
             model.expect(
                 customer_id,
-                lambda: service.update_customer(store, account, customer_id, patch, now),
+                lambda: service.update_customer(
+                    store, account, customer_id, patch, now, events=NO_EVENTS
+                ),
                 lambda: apply_patch(current, patch, now),
             )
         case "put":
@@ -264,14 +267,20 @@ def step(model: Model, draw: Any) -> None:
             overwrite: CustomerPatch = v2.overwrite_request(body(fields))
             model.expect(
                 customer_id,
-                lambda: service.overwrite_customer(store, account, customer_id, overwrite, now),
+                lambda: service.overwrite_customer(
+                    store, account, customer_id, overwrite, now, events=NO_EVENTS
+                ),
                 lambda: apply_patch(current, overwrite, now),
             )
         case "patch":
             edits: CustomerEdits = v2.patch_request(body(draw(v2_operations(current))))
             model.expect(
                 customer_id,
-                lambda: service.edit_customer(store, account, customer_id, edits, now).customer,
+                lambda: (
+                    service.edit_customer(
+                        store, account, customer_id, edits, now, events=NO_EVENTS
+                    ).customer
+                ),
                 lambda: apply_edits(current, edits, now),
             )
         case "properties":
@@ -287,11 +296,13 @@ def step(model: Model, draw: Any) -> None:
 
             model.expect(
                 customer_id,
-                lambda: service.edit_properties(store, account, customer_id, changes, now),
+                lambda: service.edit_properties(
+                    store, account, customer_id, changes, now, events=NO_EVENTS
+                ),
                 expected,
             )
         case "delete":
-            service.delete_customer(store, account, customer_id)
+            service.delete_customer(store, account, customer_id, events=NO_EVENTS)
             del model.customers[customer_id]
             with pytest.raises(CustomerNotFound):
                 service.get_customer(store, account, customer_id)
@@ -307,7 +318,7 @@ def run_steps(store: SqlStore, data: st.DataObject) -> Counter[str]:
         {"firstName": "Bo", "emails": [{"value": "c@y.example"}], "phones": [{"value": "1"}]},
     ):
         patch = v2.create_request(body(document))
-        made = service.create_customer(store, account, patch, START)
+        made = service.create_customer(store, account, patch, START, events=NO_EVENTS)
         assert made.id is not None
         model.customers[made.id] = made
     for _ in range(data.draw(st.integers(1, 14), label="steps")):

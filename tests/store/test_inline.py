@@ -26,6 +26,7 @@ from openscout.domain.customers import Customer
 from openscout.store.base import is_unbounded, unbounded, unbounded_when
 from openscout.store.engine import SqlStore
 from openscout.store.sqlite import Busy, InlineLane
+from openscout.webhooks.events import NO_EVENTS
 from tests.conftest import migrated_store, new_account, running_server
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -68,12 +69,14 @@ def account_of(store: SqlStore, key: str) -> int:
 def create(store: SqlStore, key: str, first_name: str) -> Customer:
     body = {"firstName": first_name, "lastName": "Lee", "emails": [{"value": f"{first_name}@x.io"}]}
     patch = decode.create_request(json.dumps(body).encode(), None).patch
-    return service.create_customer(store, account_of(store, key), patch, NOW)
+    return service.create_customer(store, account_of(store, key), patch, NOW, events=NO_EVENTS)
 
 
 def rename(store: SqlStore, key: str, customer_id: int, first_name: str) -> Customer:
     patch = decode.update_request(f'{{"firstName": "{first_name}"}}'.encode(), None).patch
-    return service.update_customer(store, account_of(store, key), customer_id, patch, NOW)
+    return service.update_customer(
+        store, account_of(store, key), customer_id, patch, NOW, events=NO_EVENTS
+    )
 
 
 @pytest.fixture
@@ -355,3 +358,36 @@ def test_a_write_that_meets_a_held_lock_is_made_again_in_a_thread_and_succeeds(
         service.get_customer(sqlite_store, account_of(sqlite_store, key), customer_id).first_name
         == "bea"
     )
+
+
+def test_event_loops_in_two_threads_sharing_a_store_take_turns_on_the_inline_connection(
+    sqlite_store: SqlStore,
+) -> None:
+    """Servers in threads of one process (tests) share a store, and each runs its webhook
+    deliverer beside its requests: their inline calls never meet on its connection (the one
+    that finds it taken runs in a thread)."""
+    account = new_account(sqlite_store)
+    failures: list[BaseException] = []
+
+    async def busy(name: str) -> None:
+        for n in range(300):
+            await sqlite_store.run(
+                service.account_for_key, sqlite_store, keys.hash_key(account.key)
+            )
+            if n % 10 == 0:
+                await sqlite_store.run(create, sqlite_store, account.key, f"{name}{n}")
+
+    def loop(name: str) -> None:
+        try:
+            anyio.run(busy, name)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=loop, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    count = service.count_customers(sqlite_store, account_of(sqlite_store, account.key))
+    assert count == 60

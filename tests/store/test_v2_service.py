@@ -20,6 +20,7 @@ from openscout.domain.properties import PropertyDefinition, PropertyType, new_de
 from openscout.domain.search import Search
 from openscout.store.base import is_unbounded
 from openscout.store.engine import SqlStore
+from openscout.webhooks.events import NO_EVENTS
 from tests.store.test_sql_store import make_customer, new_account_id
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -51,7 +52,9 @@ def created(store: SqlStore, account: int, **fields: Any) -> Customer:
         "address": {"city": "Prague", "state": "PR", "postalCode": "11000", "country": "CZ"},
         **fields,
     }
-    made = service.create_customer(store, account, decode.create_request(body(document)), NOW)
+    made = service.create_customer(
+        store, account, decode.create_request(body(document)), NOW, events=NO_EVENTS
+    )
     assert made.id is not None
     return service.edit_properties(
         store,
@@ -59,6 +62,7 @@ def created(store: SqlStore, account: int, **fields: Any) -> Customer:
         made.id,
         decode.properties_request(body([{"op": "replace", "path": "/car", "value": "Tesla"}])),
         NOW,
+        events=NO_EVENTS,
     )
 
 
@@ -70,7 +74,7 @@ def stored(store: SqlStore, account: int, customer: Customer) -> Customer:
 def patch(store: SqlStore, account: int, customer: Customer, *ops: Any) -> service.Edited:
     assert customer.id is not None
     edits = decode.patch_request(body(list(ops)))
-    return service.edit_customer(store, account, customer.id, edits, LATER)
+    return service.edit_customer(store, account, customer.id, edits, LATER, events=NO_EVENTS)
 
 
 # -- overwrite (PUT) -------------------------------------------------------------------------
@@ -84,7 +88,9 @@ def test_an_overwrite_sets_every_own_field_and_touches_nothing_else(
     request = decode.overwrite_request(
         body({"firstName": "Bo", "emails": [], "address": None, "draft": True})
     )
-    after = service.overwrite_customer(module_store, account, before.id, request, LATER)
+    after = service.overwrite_customer(
+        module_store, account, before.id, request, LATER, events=NO_EVENTS
+    )
     assert after == stored(module_store, account, before)
     assert (after.first_name, after.last_name, after.job_title, after.age) == (
         "Bo",
@@ -109,7 +115,12 @@ def test_an_overwrite_with_the_same_values_changes_nothing(
     assert before.id is not None
     same = {"firstName": "Vernon", "lastName": "Bear", "jobTitle": "CEO"}
     after = service.overwrite_customer(
-        module_store, account, before.id, decode.overwrite_request(body(same)), LATER
+        module_store,
+        account,
+        before.id,
+        decode.overwrite_request(body(same)),
+        LATER,
+        events=NO_EVENTS,
     )
     assert after == before == stored(module_store, account, before)
 
@@ -144,7 +155,7 @@ def test_a_sub_resource_create_of_a_value_the_customer_has_names_that_entry(
     assert before.id is not None
     (old,) = before.emails
     edits = decode.entry_request(Collection.EMAILS, body({"value": "BEAR@acme.example"}))
-    edited = service.edit_customer(module_store, account, before.id, edits, LATER)
+    edited = service.edit_customer(module_store, account, before.id, edits, LATER, events=NO_EVENTS)
     assert edited.added == (old.id,)
     assert [e.value for e in edited.customer.emails] == ["BEAR@acme.example"]
 
@@ -208,7 +219,7 @@ def test_edits_of_a_missing_customer_are_not_found(module_store: SqlStore, accou
     edits = decode.patch_request(body([{"op": "remove", "path": "/firstName"}]))
     for missing in (0, 2**31 - 1, 2**40):
         with pytest.raises(CustomerNotFound):
-            service.edit_customer(module_store, account, missing, edits, LATER)
+            service.edit_customer(module_store, account, missing, edits, LATER, events=NO_EVENTS)
 
 
 # -- delete ----------------------------------------------------------------------------------
@@ -220,11 +231,11 @@ def test_a_deleted_customer_is_gone_for_good_and_its_addresses_are_free(
     gone = created(module_store, account)
     assert gone.id is not None
     count = service.count_customers(module_store, account)
-    service.delete_customer(module_store, account, gone.id)
+    service.delete_customer(module_store, account, gone.id, events=NO_EVENTS)
     with pytest.raises(CustomerNotFound):
         service.get_customer(module_store, account, gone.id)
     with pytest.raises(CustomerNotFound):
-        service.delete_customer(module_store, account, gone.id)
+        service.delete_customer(module_store, account, gone.id, events=NO_EVENTS)
     assert service.count_customers(module_store, account) == count - 1
     again = created(module_store, account)  # the same email address
     assert [e.value for e in again.emails] == ["bear@acme.example"]
@@ -239,7 +250,7 @@ def test_deleting_what_the_account_does_not_have_is_not_found(
     for missing in (0, -1, 2**40, theirs.id):
         assert missing is not None
         with pytest.raises(CustomerNotFound):
-            service.delete_customer(module_store, account, missing)
+            service.delete_customer(module_store, account, missing, events=NO_EVENTS)
     assert stored(module_store, other, theirs) == theirs
 
 
@@ -251,7 +262,7 @@ def edit_properties(
 ) -> Customer:
     assert customer.id is not None
     edits = decode.properties_request(body(list(ops)))
-    return service.edit_properties(store, account, customer.id, edits, now)
+    return service.edit_properties(store, account, customer.id, edits, now, events=NO_EVENTS)
 
 
 def test_property_values_are_set_in_definition_order_and_move_modified_at(
@@ -339,7 +350,9 @@ def test_a_v1_update_keeps_what_only_v2_shows(module_store: SqlStore, account: i
             }
         )
     )
-    updated = service.update_customer(module_store, account, added.id, request.patch, LATER)
+    updated = service.update_customer(
+        module_store, account, added.id, request.patch, LATER, events=NO_EVENTS
+    )
     after = stored(module_store, account, added)
     assert after == updated
     assert after.first_name == "Ann-Marie"

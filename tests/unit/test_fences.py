@@ -177,3 +177,15 @@ def test_an_extra_is_imported_only_after_asking_for_it(path: Path) -> None:
     assert unguarded_optional_imports(source) == [], path.relative_to(SOURCE)
     yaml = [line for line, name in imported_names(path) if name.split(".")[0] == "yaml"]
     assert yaml == [], path.relative_to(SOURCE)
+
+
+@pytest.mark.parametrize("path", [SOURCE / "service.py", SOURCE / "webhooks" / "events.py"])
+def test_writes_record_webhook_events_without_the_contract_or_the_web(path: Path) -> None:
+    """docs/architecture.md: the web layer renders the bodies of events (http/webhooks.py);
+    the service and what it calls only record them."""
+    for line, name in imported_names(path):
+        top = name.split(".")[0]
+        assert top not in ("starlette", "httpx", "msgspec"), f"{path.name}:{line} imports {name}"
+        assert not name.startswith(("openscout.contract", "openscout.http")), (
+            f"{path.relative_to(SOURCE)}:{line} imports {name}"
+        )

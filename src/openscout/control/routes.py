@@ -31,10 +31,13 @@ from openscout.control.state import (
 )
 from openscout.domain.errors import Invalid, Malformed, Problem, Reason
 from openscout.domain.properties import PropertyDefinition, new_definition
+from openscout.domain.webhooks import Webhook, new_webhook
 from openscout.http.auth import account_of
 from openscout.http.body import read_body
 from openscout.http.responses import JsonResponse, empty
-from openscout.store.base import Store
+from openscout.logs import timestamp
+from openscout.store.base import DeliveryRecord, Store
+from openscout.webhooks import service as webhooks
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,7 +45,7 @@ Handler = Callable[[Request, int], Awaitable[Response]]
 
 
 def control_routes(control: ControlState, store: Store) -> list[Route]:
-    """The 18 routes of the control API."""
+    """The 23 routes of the control API."""
     return ControlRoutes(control, store).routes()
 
 
@@ -74,6 +77,11 @@ class ControlRoutes:
             route("/clock/advance", self.advance_clock, "POST"),
             route("/properties", self.list_properties, "GET"),
             route("/properties", self.define_property, "POST"),
+            route("/webhooks", self.list_webhooks, "GET"),
+            route("/webhooks", self.create_webhook, "POST"),
+            route("/webhooks/{webhook_id:id}", self.delete_webhook, "DELETE"),
+            route("/webhooks/{webhook_id:id}/deliveries", self.list_deliveries, "GET"),
+            route("/deliveries/{event_id}/redeliver", self.redeliver, "POST"),
         ]
 
     async def create_account(self, _request: Request, account: int) -> Response:
@@ -212,6 +220,34 @@ class ControlRoutes:
         await self.store.run(service.define_property, self.store, account, definition)
         return JsonResponse(_property(definition), 201)
 
+    # -- webhooks (docs/webhooks.md), until the v2 API serves /v2/webhooks
+
+    async def list_webhooks(self, _request: Request, account: int) -> Response:
+        listed = await self.store.run(webhooks.list_webhooks, self.store, account)
+        return JsonResponse({"webhooks": [_webhook(item.webhook) for item in listed]})
+
+    async def create_webhook(self, request: Request, account: int) -> Response:
+        wanted = _read_webhook(await _read_object(request))
+        now = self.control.server_clock()
+        made = await self.store.run(webhooks.create_webhook, self.store, account, wanted, now)
+        return JsonResponse(_webhook(made), 201)
+
+    async def delete_webhook(self, request: Request, account: int) -> Response:
+        webhook_id = request.path_params["webhook_id"]
+        await self.store.run(webhooks.delete_webhook, self.store, account, webhook_id)
+        return empty(204)
+
+    async def list_deliveries(self, request: Request, account: int) -> Response:
+        webhook_id = request.path_params["webhook_id"]
+        found = await self.store.run(webhooks.webhook_deliveries, self.store, account, webhook_id)
+        return JsonResponse({"deliveries": [_delivery(record) for record in found]})
+
+    async def redeliver(self, request: Request, account: int) -> Response:
+        now_ms = round(self.control.server_clock().timestamp() * 1000)
+        event_id = request.path_params["event_id"]
+        await self.store.run(webhooks.redeliver, self.store, account, event_id, now_ms)
+        return empty(204)
+
     def _clock(self, account: int) -> Response:
         now = wire.timestamp(self.control.time_of(account))
         return JsonResponse({"now": now, "frozen": self.control.is_frozen(account)})
@@ -274,6 +310,86 @@ def _read_fault(fault_id: int, body: dict[str, Any]) -> Fault:
         delay_ms,
         processed,
     )
+
+
+def _read_webhook(body: dict[str, Any]) -> Webhook:
+    """A webhook as Help Scout's "Create Webhook" takes it (`url`, `secret`, `events`,
+    `notification`, `label`, `payloadVersion`, `mailboxIds`), checked as it checks it."""
+    reader = _Reader(body)
+    strings = {}
+    for name in ("url", "secret", "label", "payloadVersion"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            reader.problem(name, value)
+            value = None
+        strings[name] = value
+    events = body.get("events")
+    if events is not None and (
+        not isinstance(events, list) or not all(isinstance(event, str) for event in events)
+    ):
+        reader.problem("events", events)
+        events = []
+    mailboxes = body.get("mailboxIds") or []
+    if not isinstance(mailboxes, list):
+        reader.problem("mailboxIds", mailboxes)
+        mailboxes = []
+    notification = reader.flag("notification", default=False)
+    try:
+        made = new_webhook(
+            strings["url"],
+            strings["secret"],
+            events,
+            notification=notification,
+            label=strings["label"],
+            payload_version=strings["payloadVersion"],
+            mailbox_ids=mailboxes,
+        )
+    except Invalid as error:
+        reader.problems.extend(p for p in error.problems if p.path[0] not in reader.problems_at)
+        raise Invalid(reader.problems) from None
+    reader.done()
+    return made
+
+
+def _webhook(webhook: Webhook) -> dict[str, Any]:
+    """A webhook as the control API shows it: never its secret."""
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "notification": webhook.notification,
+        "label": webhook.label,
+        "payloadVersion": webhook.payload_version,
+        "mailboxIds": list(webhook.mailbox_ids),
+        "state": webhook.state.value,
+        "createdAt": wire.timestamp(webhook.created_at) if webhook.created_at else None,
+    }
+
+
+def _delivery(record: DeliveryRecord) -> dict[str, Any]:
+    def moment(value: datetime | None) -> str | None:
+        return None if value is None else timestamp(value)
+
+    return {
+        "eventId": record.event_id,
+        "event": record.event,
+        "customerId": record.customer_id,
+        "createdAt": moment(record.created_at),
+        "state": record.state,
+        "attempts": record.attempts,
+        "lastStatus": record.last_status,
+        "nextAttemptAt": moment(record.next_attempt_at),
+        "deliveredAt": moment(record.delivered_at),
+        "tries": [
+            {
+                "at": moment(attempt.at),
+                "status": attempt.status,
+                "durationMs": attempt.duration_ms,
+                "error": attempt.error,
+            }
+            for attempt in record.tries
+        ],
+    }
 
 
 class _Reader:

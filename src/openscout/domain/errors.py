@@ -171,6 +171,22 @@ class SnapshotNotFound(DomainError):
         self.snapshot_id = snapshot_id
 
 
+class WebhookNotFound(DomainError):
+    """No webhook with this id (among the caller's account's, when there is one)."""
+
+    def __init__(self, webhook_id: int) -> None:
+        super().__init__(f"webhook {webhook_id} not found")
+        self.webhook_id = webhook_id
+
+
+class EventNotFound(DomainError):
+    """No webhook event with this id (among the caller's account's, when there is one)."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} not found")
+        self.event_id = event_id
+
+
 class LimitReached(DomainError):
     """Something counted has reached its bound (the message names it), so nothing more of it
     is made until some is let go."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -24,7 +25,10 @@ from openscout.http.oauth import OAuth
 from openscout.http.responses import JsonResponse
 from openscout.http.v1 import V1
 from openscout.http.v2 import V2
+from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
+from openscout.webhooks import service as webhooks
+from openscout.webhooks.delivery import Deliverer, stopped
 
 #: Sent on every response, errors included, as Help Scout did (spec §2).
 CORS_HEADERS: list[tuple[bytes, bytes]] = [
@@ -50,13 +54,16 @@ def create_app(
     A request goes through `FixedHeaders` → `AccessLog` (its id) → `BodyDeadline` (its body's
     deadline) → `Authenticate` (its principal) → the control API's journal → `RateLimits` →
     the routes; every error, wherever it is raised, is answered through the one table of
-    http/errors.py."""
+    http/errors.py. Unless `settings.webhook_delivery` is off, the app delivers webhooks while
+    it runs (its lifespan runs a `Deliverer`, which its writes wake)."""
     server_clock = clock or (lambda: datetime.now(UTC))
     # The control API (docs/testing.md) gives each account a clock of its own.
     controls = control.ControlState(server_clock) if settings.control_api else None
     account_clock = controls.time_of if controls else (lambda _account: server_clock())
-    v1 = V1(store, account_clock, public_url=settings.public_url)
-    v2 = V2(store, account_clock, public_url=settings.public_url)
+    deliverer = Deliverer.from_settings(settings, store) if settings.webhook_delivery else None
+    events = WebhookEvents(settings.public_url, deliverer.wake if deliverer else _nothing)
+    v1 = V1(store, account_clock, public_url=settings.public_url, events=events)
+    v2 = V2(store, account_clock, public_url=settings.public_url, events=events)
     # Tokens are issued and expire by the server's clock: an account's own clock (the control
     # API's) is known only once its token has been looked up.
     oauth_endpoints = OAuth(store, server_clock, token_lifetime=settings.token_lifetime)
@@ -65,13 +72,17 @@ def create_app(
     async def healthz(_request: Request) -> Response:
         try:
             await store.run(store.ping)
+            backlog = await store.run(webhooks.webhook_backlog, store)
         except StoreUnavailable:
             return JsonResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse({"status": "ok", "database": "ok", "webhooks": {"backlog": backlog}})
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        delivering = asyncio.create_task(deliverer.run()) if deliverer else None
         yield
+        if deliverer is not None and delivering is not None:
+            await stopped(deliverer, delivering)
         accesslog.flush()
         if counters is not None:
             counters.close()
@@ -122,6 +133,15 @@ def accepted_credentials(path: str) -> frozenset[str]:
     if control.is_control_path(path):
         return _KEYS | _TOKENS
     return _NONE
+
+
+def _nothing() -> None:
+    pass
+
+
+def _is_guarded(path: str) -> bool:
+    """Paths whose requests act for an account: the v1 API's, and the control API's."""
+    return is_api_path(path) or control.is_control_path(path)
 
 
 class FixedHeaders:

@@ -35,6 +35,7 @@ from openscout.domain.errors import (
     CustomerNotFound,
     DomainError,
     EmailTaken,
+    EventNotFound,
     Invalid,
     InvalidGrant,
     KeyRefused,
@@ -50,6 +51,7 @@ from openscout.domain.errors import (
     UnknownClient,
     UnreadableQuery,
     UnsupportedGrant,
+    WebhookNotFound,
 )
 from openscout.http.responses import MEDIA_TYPE, JsonResponse
 
@@ -71,6 +73,8 @@ STATUSES: Final[Mapping[type[DomainError], int]] = {
     CustomerNotFound: 404,
     MailboxNotFound: 404,
     SnapshotNotFound: 404,
+    WebhookNotFound: 404,
+    EventNotFound: 404,
     EmailTaken: 409,
     LimitReached: 409,
     BodyTooLarge: 413,

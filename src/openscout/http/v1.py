@@ -19,6 +19,7 @@ from openscout.domain.search import Found, Search
 from openscout.http.auth import account_of
 from openscout.http.body import decoded, read_body
 from openscout.http.responses import JsonResponse, empty
+from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
 
 
@@ -26,7 +27,8 @@ class V1:
     """The v1 endpoints over one store. Each acts for the request's account (http/auth.py): one
     without a live key is refused before anything else is read. Every use case goes through
     `store.run`, which decides where it runs. Errors are answered by the app's one table
-    (http/errors.py). `clock` gives an account's time (its own under the control API)."""
+    (http/errors.py). `clock` gives an account's time (its own under the control API); writes
+    record their webhook events with `events` (http/webhooks.py)."""
 
     def __init__(
         self,
@@ -34,10 +36,12 @@ class V1:
         clock: Callable[[int], datetime],
         *,
         public_url: str | None,
+        events: WebhookEvents,
     ) -> None:
         self.store = store
         self.clock = clock
         self.public_url = public_url
+        self.events = events
 
     def routes(self) -> list[Route]:
         return [
@@ -52,7 +56,12 @@ class V1:
     async def create_customer(self, request: Request) -> Response:
         account, write = await _written(request, decode.create_request)
         customer = await self.store.run(
-            service.create_customer, self.store, account, write.patch, self._now(account)
+            service.create_customer,
+            self.store,
+            account,
+            write.patch,
+            self._now(account),
+            events=self.events.of(request),
         )
         assert customer.id is not None
         base = self.public_url or str(request.base_url)
@@ -78,6 +87,7 @@ class V1:
             customer_id,
             write.patch,
             self._now(account),
+            events=self.events.of(request),
         )
         if write.reload:  # 201 with the customer, as recorded (spec §9.5)
             return JsonResponse(wire.item(encode.full(customer)), 201)

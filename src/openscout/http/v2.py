@@ -23,6 +23,7 @@ from openscout.http.auth import account_of
 from openscout.http.body import decoded, read_body
 from openscout.http.errors import UnsupportedMediaType
 from openscout.http.responses import JsonResponse, empty
+from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,10 +41,12 @@ class V2:
         clock: Callable[[int], datetime],
         *,
         public_url: str | None,
+        events: WebhookEvents,
     ) -> None:
         self.store = store
         self.clock = clock
         self.public_url = public_url
+        self.events = events
 
     def routes(self) -> list[Route]:
         routes = [
@@ -108,7 +111,12 @@ class V2:
         account, body = await _written(request)
         patch = await decoded(decode.create_request, body)
         customer = await self.store.run(
-            service.create_customer, self.store, account, patch, self._now(account)
+            service.create_customer,
+            self.store,
+            account,
+            patch,
+            self._now(account),
+            events=self.events.of(request),
         )
         assert customer.id is not None
         location = wire.customer_url(self._base(request), customer.id)
@@ -125,6 +133,7 @@ class V2:
             _customer_id(request),
             patch,
             self._now(account),
+            events=self.events.of(request),
         )
         return empty(204)
 
@@ -137,7 +146,13 @@ class V2:
     async def delete_customer(self, request: Request) -> Response:
         """DELETE: gone for good, in v1 too; `?async=true` answers 202 (§4)."""
         account = account_of(request)
-        await self.store.run(service.delete_customer, self.store, account, _customer_id(request))
+        await self.store.run(
+            service.delete_customer,
+            self.store,
+            account,
+            _customer_id(request),
+            events=self.events.of(request),
+        )
         return empty(202 if query.deletes_later(request.query_params) else 204)
 
     # -- entries (§4: emails, phones, chats, social-profiles, websites)
@@ -222,6 +237,7 @@ class V2:
             _customer_id(request),
             edits,
             self._now(account),
+            events=self.events.of(request),
         )
         return empty(204)
 
@@ -246,6 +262,7 @@ class V2:
             _customer_id(request),
             edits,
             self._now(account),
+            events=self.events.of(request),
         )
 
     def _base(self, request: Request) -> str:

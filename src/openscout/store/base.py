@@ -11,6 +11,7 @@ from typing import Final, ParamSpec, Protocol, TypeVar
 from openscout.domain.customers import Customer
 from openscout.domain.properties import PropertyDefinition
 from openscout.domain.search import Found, Search
+from openscout.domain.webhooks import Outcome, Webhook
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -315,9 +316,167 @@ class Snapshots(Protocol):
         a restore of the account's own earlier state does; nothing checks those ids are free."""
 
 
-class Transaction(Keys, Apps, Customers, Properties, RateLimits, Bulk, Snapshots, Protocol):
+@dataclass(frozen=True, slots=True)
+class ListedWebhook:
+    """A webhook with the name of its account (the owner's list of every account's)."""
+
+    account: str
+    webhook: Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """An enabled webhook that wants an event: what recording a delivery for it needs."""
+
+    webhook_id: int
+    notification: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """One event for one webhook, as it enters the outbox: `body` is what is signed and sent."""
+
+    event_id: str
+    webhook_id: int
+    event: str
+    customer_id: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery claimed by a deliverer (its lease), with what sending it takes."""
+
+    delivery_id: int
+    event_id: str
+    event: str
+    customer_id: int
+    body: bytes
+    #: Attempts made before this one.
+    attempts: int
+    webhook_id: int
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim found: the deliveries now leased, and when (milliseconds since the epoch)
+    the earliest of the others falls due, if any."""
+
+    claims: list[Claim]
+    next_due_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt to deliver, as it ended: `status` None when nothing answered (`error`)."""
+
+    claim: Claim
+    owner: str
+    at_ms: int
+    status: int | None
+    duration_ms: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """An attempt as the delivery log shows it."""
+
+    at: datetime
+    status: int | None
+    duration_ms: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One event for one webhook as the delivery log shows it. `state` is `pending` (with its
+    next try), `delivered` or `failed` (given up, or dropped when its webhook was disabled)."""
+
+    event_id: str
+    event: str
+    customer_id: int
+    created_at: datetime
+    state: str
+    attempts: int
+    last_status: int | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    tries: tuple[AttemptRecord, ...]
+
+
+class Webhooks(Protocol):
+    """An account's webhooks, and the outbox of their deliveries (docs/webhooks.md). Where a
+    method takes `account_id: int | None`, None means every account's (the owner's command
+    line); an id, only that account's (an account's own API)."""
+
+    def add_webhook(self, account_id: int, webhook: Webhook, now: datetime) -> Webhook:
+        """Store a new, enabled webhook; returns it with its id."""
+
+    def get_webhook(self, account_id: int | None, webhook_id: int) -> Webhook | None: ...
+
+    def list_webhooks(self, account_id: int | None) -> list[ListedWebhook]:
+        """Webhooks in id order."""
+
+    def replace_webhook(self, account_id: int | None, webhook_id: int, webhook: Webhook) -> bool:
+        """Overwrite a webhook's settings and enable it again; False when there is none."""
+
+    def delete_webhook(self, account_id: int | None, webhook_id: int) -> bool:
+        """Delete a webhook and its deliveries; False when there is none."""
+
+    def webhooks_for(self, account_id: int, event: str) -> list[Subscriber]:
+        """The account's enabled webhooks that want `event`: one indexed query, run by every
+        customer write (nearly free for an account without webhooks)."""
+
+    def add_deliveries(self, deliveries: Sequence[NewDelivery], now_ms: int) -> None:
+        """Put deliveries in the outbox, due at once."""
+
+    def claim_deliveries(self, owner: str, now_ms: int, lease_ms: int, limit: int) -> Claimed:
+        """Lease up to `limit` due deliveries of enabled webhooks to `owner` until `now_ms +
+        lease_ms`, earliest due first; none that another deliverer holds (or is claiming at
+        the same moment), and none of a customer and webhook whose earlier event is still
+        pending."""
+
+    def finish_attempt(
+        self, attempt: Attempt, outcome: Outcome, next_attempt_ms: int | None
+    ) -> None:
+        """Log an attempt and apply its outcome: delivered; tried again at `next_attempt_ms`
+        (and the customer's later events for the webhook not before it); given up; or, gone,
+        the webhook disabled and its pending deliveries dropped."""
+
+    def redeliver(self, account_id: int | None, event_id: str, now_ms: int) -> bool:
+        """Make a delivery due now: a finished one again from its first attempt. False when
+        there is no such event."""
+
+    def prune_deliveries(self, before_ms: int, limit: int) -> int:
+        """Delete up to `limit` deliveries finished before `before_ms`, with their attempts;
+        how many."""
+
+    def drop_disabled_deliveries(self, now_ms: int) -> int:
+        """Finish, undelivered, the deliveries still pending for disabled webhooks (recorded
+        by a write that met the webhook enabled while a 410 was disabling it); how many."""
+
+    def webhook_backlog(self, limit: int) -> int:
+        """How many deliveries of enabled webhooks are pending, counted up to `limit`."""
+
+    def webhook_deliveries(
+        self, account_id: int | None, webhook_id: int, limit: int
+    ) -> list[DeliveryRecord] | None:
+        """The webhook's last `limit` deliveries, oldest first, each with its attempts; None
+        when there is no such webhook."""
+
+
+class Transaction(
+    Keys, Apps, Customers, Properties, RateLimits, Bulk, Snapshots, Webhooks, Protocol
+):
     """One database transaction: everything done through it commits or rolls back together.
     Use cases name the narrower protocol they need."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never if it rolls back), in
+        the thread that ran it."""
 
 
 class Store(Protocol):

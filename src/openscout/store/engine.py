@@ -30,17 +30,37 @@ from openscout.store.properties import PropertyRows
 from openscout.store.ratelimits import RateLimitRows
 from openscout.store.snapshots import SnapshotRows
 from openscout.store.sqlite import WRITE, Busy, InlineLane, read_only_url
+from openscout.store.webhooks import WebhookRows
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class SqlTransaction(
-    CustomerRows, KeyRows, AppRows, PropertyRows, RateLimitRows, BulkRows, SnapshotRows
+    CustomerRows,
+    KeyRows,
+    AppRows,
+    PropertyRows,
+    RateLimitRows,
+    BulkRows,
+    SnapshotRows,
+    WebhookRows,
 ):
     """A Transaction on one open connection: each aggregate's part (store/customers.py,
-    keys.py, oauth.py, properties.py, ratelimits.py, bulk.py, snapshots.py) on the same
-    connection."""
+    keys.py, oauth.py, properties.py, ratelimits.py, bulk.py, snapshots.py, webhooks.py) on the
+    same connection."""
+
+    _after_commit: list[Callable[[], None]] | None = None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if self._after_commit is None:
+            self._after_commit = []
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """Told by `SqlStore.writing` once the transaction has committed."""
+        for callback in self._after_commit or ():
+            callback()
 
 
 class _Lanes:
@@ -158,13 +178,17 @@ class SqlStore:
     def writing(self) -> Iterator[SqlTransaction]:
         if self.inline_lane is not None and self.inline_lane.is_active():
             with self.inline_lane.transaction(write=True) as connection:
-                yield SqlTransaction(connection, self.dialect)
+                transaction = SqlTransaction(connection, self.dialect)
+                yield transaction
+            transaction.committed()
             return
         lock = self.dialect.writer_lock or nullcontext()
         with self._translated(), lock, self.engine.connect() as connection:
             connection.execution_options(**{WRITE: True})
             with connection.begin():
-                yield SqlTransaction(connection, self.dialect)
+                transaction = SqlTransaction(connection, self.dialect)
+                yield transaction
+        transaction.committed()
 
     @contextmanager
     def loading(self, report: Callable[[str], None] = print) -> Iterator[SqlTransaction]:

@@ -153,7 +153,11 @@ class SqliteDialect:
 class InlineLane:
     """Calls made in this thread (the event loop's) on a connection of their own whose
     transactions never wait: SQLite's busy timeout is 0 there, and the process's write lock is
-    only tried. Only for a SQLite file: an in-memory database is one per connection."""
+    only tried. Only for a SQLite file: an in-memory database is one per connection.
+
+    A process serves one event loop, but several may share a store (servers in threads of one
+    test process, each with its webhook deliverer beside its requests): the connection serves
+    one of them at a time, and a call from another meanwhile is `Busy` (made in a thread)."""
 
     def __init__(self, engine: Engine, dialect: Dialect, driver_errors: type[Exception]) -> None:
         self.engine = engine
@@ -161,6 +165,7 @@ class InlineLane:
         self.driver_errors = driver_errors
         self._active = threading.local()  # .on: in a `call`, in this thread
         self._connection: Connection | None = None
+        self._in_use = threading.Lock()
         self._checkpoints: Checkpoints | None = None
 
     def call(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -177,6 +182,16 @@ class InlineLane:
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Connection]:
+        if not self._in_use.acquire(blocking=False):
+            raise Busy("another event loop's call has the inline connection", writing=write)
+        try:
+            with self._transaction_with_lock(write) as connection:
+                yield connection
+        finally:
+            self._in_use.release()
+
+    @contextmanager
+    def _transaction_with_lock(self, write: bool) -> Iterator[Connection]:
         lock = self.dialect.writer_lock if write else None
         if lock is not None and not lock.acquire(blocking=False):
             raise Busy("another thread of this process is writing", writing=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -257,4 +258,95 @@ oauth_codes = Table(
     Column("used_at", BigInteger, nullable=True),
     Index("ix_oauth_codes_app_expires", "app_id", "expires_at"),
     sqlite_autoincrement=True,
+)
+
+# -- webhooks (docs/webhooks.md) --------------------------------------------------------------
+
+#: The id of the outbox's rows: 64-bit on PostgreSQL (an outbox goes through ids fast);
+#: SQLite's INTEGER PRIMARY KEY is 64-bit already.
+_OUTBOX_ID = BigInteger().with_variant(Integer, "sqlite")
+_PENDING = "next_attempt_ms IS NOT NULL"
+
+# An account's subscriptions. The secret is kept as given: signing needs it.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(40), nullable=False),
+    Column("events", Text, nullable=False),  # a JSON array of event names
+    Column("notification", Boolean, nullable=False),
+    Column("label", Text),
+    Column("payload_version", String(10), nullable=False),
+    Column("mailbox_ids", Text, nullable=False),  # a JSON array of ids
+    Column("state", String(10), nullable=False),  # enabled, disabled
+    Column("created_at", BigInteger, nullable=False),
+    # What every customer write asks: the account's enabled webhooks (webhooks_for).
+    Index("ix_webhooks_account_state", "account_id", "state"),
+    sqlite_autoincrement=True,
+)
+
+# The outbox: one row per event and webhook, written in the transaction of the change, with
+# the body exactly as it is signed and sent. Times in milliseconds since the epoch (retries
+# come sooner than a second apart in tests). A row is pending while `next_attempt_ms` is set;
+# delivered (`delivered_ms`) or given up, it is finished (`finished_ms`) and pruned later.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", _OUTBOX_ID, primary_key=True),
+    # Sent as X-OpenScout-Event-Id, the same on every attempt: receivers drop duplicates by it.
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("webhook_id", ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(64), nullable=False),
+    # No foreign key: a deleted customer's events are still delivered.
+    Column("customer_id", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger),
+    # A deliverer's claim: nobody else tries the row until the lease ends.
+    Column("lease_owner", String(64)),
+    Column("lease_until_ms", BigInteger),
+    Column("last_status", Integer),
+    Column("delivered_ms", BigInteger),
+    Column("finished_ms", BigInteger),
+    # The due rows, in the order they are claimed.
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_ms",
+        sqlite_where=text(_PENDING),
+        postgresql_where=text(_PENDING),
+    ),
+    # Whether an earlier event of the same customer waits for the same webhook.
+    Index(
+        "ix_webhook_deliveries_order",
+        "webhook_id",
+        "customer_id",
+        "id",
+        sqlite_where=text(_PENDING),
+        postgresql_where=text(_PENDING),
+    ),
+    # A webhook's delivery log (and the cascade when the webhook goes).
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+    # What pruning deletes.
+    Index(
+        "ix_webhook_deliveries_finished",
+        "finished_ms",
+        sqlite_where=text("finished_ms IS NOT NULL"),
+        postgresql_where=text("finished_ms IS NOT NULL"),
+    ),
+)
+
+# Every attempt to deliver, for the delivery log.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", _OUTBOX_ID, primary_key=True),
+    Column("delivery_id", ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("status", Integer),  # None: no answer (a timeout, a refused connection)
+    Column("duration_ms", Integer, nullable=False),
+    Column("error", Text),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
 )

@@ -10,6 +10,8 @@ Installing openscout also installs a pytest plugin (`openscout.testing.pytest_pl
 Importing this package is cheap: the server's modules load when a server starts.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from openscout.testing.client import (
     ControlError,
     Fault,
@@ -24,7 +26,29 @@ from openscout.testing.server import (
     id_starts,
 )
 
+if TYPE_CHECKING:
+    from openscout.testing.receiver import WebhookDelivery, WebhookReceiver
+    from openscout.testing.webhooks import AccountWebhooks, Subscription
+
+#: Loaded on first use: the receiver brings in `http.server`.
+_LAZY = {
+    "AccountWebhooks": "openscout.testing.webhooks",
+    "Subscription": "openscout.testing.webhooks",
+    "WebhookDelivery": "openscout.testing.receiver",
+    "WebhookReceiver": "openscout.testing.receiver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "AccountWebhooks",
     "ControlError",
     "DatabaseUnavailable",
     "Fault",
@@ -32,6 +56,9 @@ __all__ = [
     "HelpScoutServer",
     "RecordedRequest",
     "Snapshot",
+    "Subscription",
     "ThreadedServer",
+    "WebhookDelivery",
+    "WebhookReceiver",
     "id_starts",
 ]

@@ -16,7 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openscout.testing.receiver import WebhookDelivery
+    from openscout.testing.webhooks import AccountWebhooks
 
 #: Where the control API is served.
 CONTROL_PREFIX = "/_openscout"
@@ -148,6 +152,7 @@ class HelpScoutAccount:
         self.client_secret = client_secret
         self._authorization = "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode()
         self._v2_token: str | None = None
+        self._webhooks: AccountWebhooks | None = None
 
     def __repr__(self) -> str:
         return f"<HelpScoutAccount {self.account or '?'} at {self.base_url}>"
@@ -284,8 +289,9 @@ class HelpScoutAccount:
         """Make the next `n` requests of the account (those with this method, and a path
         matching `path`, which may hold `*` wildcards) wait `delay_ms`, then answer `status`:
         429 (with `Retry-After`, 1 second unless `retry_after` says), 500 or 503, in the error
-        shape of the request's API version (v1's, or v2's vnd.error on a v2 path). `status=None` only delays them. With `processed`, the request is carried out
-        and only its answer is lost."""
+        shape of the request's API version (v1's, or v2's vnd.error on a v2 path).
+        `status=None` only delays them. With `processed`, the request is carried out and only
+        its answer is lost."""
         body = {
             "count": n,
             "status": status,
@@ -329,6 +335,29 @@ class HelpScoutAccount:
         """Move the account's clock on by `seconds`; returns the new time."""
         body = json.dumps({"seconds": seconds}).encode()
         return _moment(self._call("POST", "/clock/advance", body)["now"])
+
+    # -- webhooks (docs/webhooks.md)
+
+    @property
+    def webhooks(self) -> AccountWebhooks:
+        """The account's webhooks, and a receiver in this process they can deliver to."""
+        if self._webhooks is None:
+            from openscout.testing.webhooks import AccountWebhooks
+
+            self._webhooks = AccountWebhooks(self)
+        return self._webhooks
+
+    def deliveries(
+        self, event: str | None = None, *, count: int = 0, timeout: float = 10.0
+    ) -> list[WebhookDelivery]:
+        """The webhook deliveries the receiver of `webhooks` acknowledged (of `event`), in
+        arrival order; with `count`, as soon as that many have arrived."""
+        return self.webhooks.deliveries(event, count=count, timeout=timeout)
+
+    def close(self) -> None:
+        """Delete the webhooks `webhooks.subscribe` made and stop their receiver, if any."""
+        if self._webhooks is not None:
+            self._webhooks.close()
 
     # -- plumbing
 

@@ -133,6 +133,7 @@ def helpscout(request: pytest.FixtureRequest) -> Iterator[HelpScoutAccount]:
         request.node.stash[_ACCOUNT] = account
         yield account
     finally:
+        account.close()
         if server is not None:
             server.stop()
 

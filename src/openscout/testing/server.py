@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 ID_RANGES = {"customers": 100_000_000, "entries": 200_000_000, "addresses": 300_000_000}
 #: Seconds to wait for the server to start, and to stop.
 _PATIENCE = 10
+#: Seconds before a failed webhook delivery is first tried again, in tests (not minutes).
+WEBHOOK_BACKOFF = 0.05
+#: Seconds a webhook receiver has to answer, in tests.
+WEBHOOK_TIMEOUT = 5.0
 
 
 def id_starts(seed: int) -> dict[str, int]:
@@ -95,7 +99,8 @@ class HelpScoutServer(HelpScoutAccount):
     server's clock stands still at this moment: a datetime, naive meaning UTC, or a v1
     timestamp), `fixtures` (files or data loaded into the first account), `id_seed` (ids that
     are the same on every run: see `id_starts`; needs a fresh database), `rate_limit` and
-    `burst_limit` (Help Scout's limits, off unless given: 200 and 12).
+    `burst_limit` (Help Scout's limits, off unless given: 200 and 12), `webhook_backoff` (the
+    first retry of a failed webhook delivery, in seconds: 0.05) and `webhook_timeout` (5).
     """
 
     def __init__(
@@ -108,6 +113,8 @@ class HelpScoutServer(HelpScoutAccount):
         rate_limit: int = 0,
         burst_limit: int = 0,
         public_url: str | None = None,
+        webhook_backoff: float = WEBHOOK_BACKOFF,
+        webhook_timeout: float = WEBHOOK_TIMEOUT,
     ) -> None:
         super().__init__("", "", None)
         self.database_url = database_url
@@ -117,6 +124,8 @@ class HelpScoutServer(HelpScoutAccount):
         self.rate_limit = rate_limit
         self.burst_limit = burst_limit
         self.public_url = public_url
+        self.webhook_backoff = webhook_backoff
+        self.webhook_timeout = webhook_timeout
         self._directory: Path | None = None
         self._store: SqlStore | None = None
         self._server: ThreadedServer | None = None
@@ -177,6 +186,8 @@ class HelpScoutServer(HelpScoutAccount):
             burst_limit=self.burst_limit,
             access_log=False,
             control_api=True,
+            webhook_backoff=self.webhook_backoff,
+            webhook_timeout=self.webhook_timeout,
         )
         self._server = ThreadedServer(create_app(settings, store, clock=clock))
         HelpScoutAccount.__init__(
@@ -189,7 +200,9 @@ class HelpScoutServer(HelpScoutAccount):
         )
 
     def stop(self) -> None:
-        """Stop serving, close the database, delete the temporary one. Safe to call twice."""
+        """Stop serving (and the webhook receiver), close the database, delete the temporary
+        one. Safe to call twice."""
+        self.close()
         if self._server is not None:
             self._server.stop()
         if self._store is not None:
