@@ -280,6 +280,9 @@ class Deliverer:
             error = f"no answer within {self.timeout:g} s"
         except httpx.HTTPError as failure:
             error = _described(failure)
+        except Exception as failure:  # whatever else a URL or a receiver brings: a failure
+            log.warning("webhooks: an attempt failed unexpectedly", exc_info=failure)
+            error = _described(failure)
         attempt = Attempt(
             claim=claim,
             owner=self.owner,
@@ -288,7 +291,11 @@ class Deliverer:
             duration_ms=round((time.monotonic() - started) * 1000),
             error=error,
         )
-        outcome = await self._record(attempt)
+        try:
+            outcome = await self._record(attempt)
+        except Exception:
+            log.exception("webhooks: an attempt could not be recorded")
+            return
         if outcome is not None and outcome is not Outcome.DELIVERED:
             log.info(
                 "webhook delivery %s",
@@ -324,10 +331,12 @@ class Deliverer:
                 outcomes = [None] * len(batch)
             except Exception as error:
                 for _, recorded in batch:
-                    recorded.set_exception(error)
+                    if not recorded.done():
+                        recorded.set_exception(error)
                 continue
             for (_, recorded), outcome in zip(batch, outcomes, strict=True):
-                recorded.set_result(outcome)
+                if not recorded.done():  # its attempt was cancelled meanwhile
+                    recorded.set_result(outcome)
 
     async def _prune(self) -> None:
         if time.monotonic() - self._pruned < PRUNE_EVERY:
