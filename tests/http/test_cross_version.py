@@ -206,9 +206,9 @@ FIELD_VALUES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
     "background": (("Met at a fair", None, ""), ()),
     "location": (("Prague", "Boston, MA", None, ""), ()),
     "photoUrl": (("https://example.com/a.png", None, ""), ()),
-    "age": (("30-35", "41", None), ()),
-    "gender": (("Male", "female", "unknown", None, "FEMALE"), ("robot",)),
-    "photoType": (("instagram", "Gravatar", "twitter", None), ("selfie",)),
+    "age": (("30-35", "41", None, ""), ()),
+    "gender": (("Male", "female", "unknown", None, "FEMALE", ""), ("robot",)),
+    "photoType": (("instagram", "Gravatar", "twitter", None, ""), ("selfie",)),
     # Keys v1 never writes, sent as clients send them (v1 spec §10.1).
     "fullName": (("Someone Else", None), ()),
     "id": ((12345,), ()),
