@@ -111,6 +111,14 @@ def test_an_email_entry_names_its_kind_type_not_location() -> None:
     assert result.entries == {EMAILS: [AddEntry("a@b.io", "other")]}
 
 
+def test_a_create_takes_every_entry_as_new_whatever_its_id() -> None:
+    # v1's "a negative id skips the entry" is not v2's: the entry was silently dropped.
+    entries = [{"id": -7, "value": "a@b.io"}, {"id": 7, "value": "c@d.io"}, {"id": 0, "value": ""}]
+    result = create({"emails": entries})
+    assert result.entries == {EMAILS: [AddEntry("a@b.io"), AddEntry("c@d.io")]}
+    assert result.problems == (problem("emails", "value", value="", reason=Reason.REQUIRED),)
+
+
 def test_a_create_reports_every_problem_at_once() -> None:
     result = create(
         {

@@ -189,6 +189,12 @@ class _Reader(BodyReader):
 
     # -- entries
 
+    def entry_change(self, collection: Collection, raw: dict[str, Any]) -> EntryChange | None:
+        """An entry of a create's array: new, whatever `id` it carries. v1's rule that a
+        negative id skips the entry is an instruction of v1's update language, which v2 has
+        not (docs/decisions/v2-written-fields.md: any id ignored)."""
+        return self.entry_object(collection, raw, None)
+
     def entry_object(
         self, collection: Collection, raw: object, entry_id: int | None
     ) -> EntryChange | None:
