@@ -134,7 +134,7 @@ def test_a_stopped_postgresql_gives_503_and_the_server_recovers_by_itself(
 
         health = wait_healthy(http)
         assert health.status_code == 200
-        assert health.json() == {"status": "ok", "database": "ok"}
+        assert health.json() == {"status": "ok", "database": "ok", "webhooks": {"backlog": 0}}
         assert server.is_running() and server.process and server.process.pid == pid
         assert http.get(path).json()["item"] == item
         assert http.put(path, json={"firstName": "Back"}).status_code == 200
