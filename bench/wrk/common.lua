@@ -70,6 +70,23 @@ function M.setup(thread)
   M.threads[#M.threads + 1] = thread
 end
 
+-- A value of `list` other than `current`, turning with `n`.
+function M.other(list, current, n)
+  local pick = list[n % #list + 1]
+  if pick == current then
+    pick = list[(n + 1) % #list + 1]
+  end
+  return pick
+end
+
+-- A new address for a customer's email, unique to this run (`tag`), visit and thread (`tid`):
+-- `mark` ("b" for the PUT mix, "p" for the v2 PATCH) replaces what an earlier visit added.
+function M.new_email(current, mark, tag, visit, tid)
+  local localpart, domain = current:match("^(.*)@(.*)$")
+  localpart = localpart:gsub("%-[bcp]%w+$", "")
+  return string.format("%s-%s%s%dt%d@%s", localpart, mark, tag, visit, tid, domain)
+end
+
 -- A JSON string literal (the values sent are ASCII, but quote what needs it anyway).
 function M.quote(text)
   return '"' .. text:gsub('[%c"\\]', function(c)

@@ -24,27 +24,13 @@ function init(args)
   i = tid * 7 % #customers
 end
 
-local function other(list, current, n)
-  local pick = list[n % #list + 1]
-  if pick == current then
-    pick = list[(n + 1) % #list + 1]
-  end
-  return pick
-end
-
-local function new_email(current, visit)
-  local localpart, domain = current:match("^(.*)@(.*)$")
-  localpart = localpart:gsub("%-[bcp]%w+$", "")
-  return string.format("%s-p%s%dt%d@%s", localpart, tag, visit, tid, domain)
-end
-
 function request()
   i = i % #customers + 1
   local c = customers[i]
   c.visits = c.visits + 1
-  c.first = other(names, c.first, c.visits + i)
-  c.org = other(orgs, c.org, c.visits + i)
-  c.email = new_email(c.email, c.visits)
+  c.first = bench.other(names, c.first, c.visits + i)
+  c.org = bench.other(orgs, c.org, c.visits + i)
+  c.email = bench.new_email(c.email, "p", tag, c.visits, tid)
   local body = string.format(
     '[{"op":"replace","path":"/firstName","value":%s},'
       .. '{"op":"replace","path":"/organization","value":%s},'

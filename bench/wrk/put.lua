@@ -42,30 +42,15 @@ function init(args)
   i = tid * 7 % #customers
 end
 
--- A value of `list` other than `current`, turning with `n`.
-local function other(list, current, n)
-  local pick = list[n % #list + 1]
-  if pick == current then
-    pick = list[(n + 1) % #list + 1]
-  end
-  return pick
-end
-
-local function new_email(current, visit)
-  local localpart, domain = current:match("^(.*)@(.*)$")
-  localpart = localpart:gsub("%-[bc]%w+$", "")
-  return string.format("%s-b%s%dt%d@%s", localpart, tag, visit, tid, domain)
-end
-
 function request()
   i = i % #customers + 1
   local c = customers[i]
   c.visits = c.visits + 1
   puts = puts + 1
-  c.first = other(names, c.first, c.visits + i)
-  c.org = other(orgs, c.org, c.visits + i)
-  c.phone_label = other(labels, c.phone_label, c.visits)
-  c.email = new_email(c.email, c.visits)
+  c.first = bench.other(names, c.first, c.visits + i)
+  c.org = bench.other(orgs, c.org, c.visits + i)
+  c.phone_label = bench.other(labels, c.phone_label, c.visits)
+  c.email = bench.new_email(c.email, "b", tag, c.visits, tid)
   local reload = #c.chats == 1 or reloads < math.floor(puts * share)
   local chats = ""
   if #c.chats > 0 then

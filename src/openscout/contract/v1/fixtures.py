@@ -73,8 +73,8 @@ def _fixture(item: Any) -> Fixture:
     inner = item["customer"] if isinstance(item.get("customer"), dict) else item
     patch = decode.create_request(msgspec.json.encode(inner)).patch
     problems = list(patch.problems)
-    created_at = _moment(inner, CREATED_AT, problems)
-    modified_at = _moment(inner, MODIFIED_AT, problems)
+    created_at = moment_of(inner, CREATED_AT, problems)
+    modified_at = moment_of(inner, MODIFIED_AT, problems)
     if created_at and modified_at and modified_at < created_at:
         problems.append(Problem((MODIFIED_AT,), inner[MODIFIED_AT], Reason.INVALID))
     profile: dict[str, str] = {}
@@ -96,7 +96,8 @@ def _fixture(item: Any) -> Fixture:
     )
 
 
-def _moment(item: dict[str, Any], name: str, problems: list[Problem]) -> datetime | None:
+def moment_of(item: dict[str, Any], name: str, problems: list[Problem]) -> datetime | None:
+    """The timestamp `item[name]` in whole seconds, None when absent; a problem when unreadable."""
     value = item.get(name)
     if value is None:
         return None

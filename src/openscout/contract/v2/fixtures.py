@@ -14,7 +14,6 @@ or `updatedAt`, which v1 never sends; otherwise as v1 (docs/testing.md).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 import msgspec
@@ -77,8 +76,8 @@ def _fixture(item: Any) -> Fixture:
                 flat[key] = embedded[name]
     patch = decode.create_request(msgspec.json.encode(flat))
     problems = list(patch.problems)
-    created_at = _moment(flat, CREATED_AT, problems)
-    modified_at = _moment(flat, UPDATED_AT, problems)
+    created_at = v1.moment_of(flat, CREATED_AT, problems)
+    modified_at = v1.moment_of(flat, UPDATED_AT, problems)
     if created_at and modified_at and modified_at < created_at:
         problems.append(Problem((UPDATED_AT,), flat[UPDATED_AT], Reason.INVALID))
     return Fixture(
@@ -87,14 +86,3 @@ def _fixture(item: Any) -> Fixture:
         modified_at,
         {},
     )
-
-
-def _moment(item: dict[str, Any], name: str, problems: list[Problem]) -> datetime | None:
-    value = item.get(name)
-    if value is None:
-        return None
-    moment = wire.parse_timestamp(value) if isinstance(value, str) else None
-    if moment is None:
-        problems.append(Problem((name,), value, Reason.INVALID))
-        return None
-    return moment.replace(microsecond=0)
