@@ -186,7 +186,7 @@ def test_every_problem_of_a_body_is_told_at_once(v2: httpx.Client) -> None:
     assert found["url"][1] == "ftp://hooks.example.com"
     assert found["events"][1] == "customer.exploded"
     assert found["payloadVersion"][1] == "V1"
-    assert found["mailboxIds"][1] == 0
+    assert found["mailboxIds"][1] == [0]
 
 
 def test_the_required_fields_are_told_missing_together(v2: httpx.Client) -> None:

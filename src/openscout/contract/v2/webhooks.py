@@ -91,7 +91,7 @@ def read_webhook(body: Mapping[str, Any]) -> Webhook:
     mailboxes = body.get("mailboxIds")
     if mailboxes is None:
         mailboxes = []
-    elif not isinstance(mailboxes, list):
+    elif not isinstance(mailboxes, list) or not all(_is_id(item) for item in mailboxes):
         problem("mailboxIds", mailboxes)
         mailboxes = []
     notification = body.get("notification")
@@ -118,6 +118,11 @@ def read_webhook(body: Mapping[str, Any]) -> Webhook:
     if problems:
         raise Invalid(problems)
     return made
+
+
+def _is_id(value: object) -> bool:
+    """A mailbox id: a whole number from 1 to `wire.MAX_ID`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= wire.MAX_ID
 
 
 def fields(webhook: Webhook) -> dict[str, Any]:
