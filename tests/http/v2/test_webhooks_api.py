@@ -222,7 +222,10 @@ def test_another_accounts_webhook_is_not_found(v2: httpx.Client, server: Server)
             assert response.status_code == 404
             assert response.headers["content-type"] == VND_ERROR
     assert v2.get(f"/v2/webhooks/{webhook_id}").json()["label"] is None
-    assert v2.get("/v2/webhooks/999999999").status_code == 404
+    for unknown in ("999999999", "0", "2147483648", "1" + "0" * 30):
+        assert v2.get(f"/v2/webhooks/{unknown}").status_code == 404
+        assert v2.put(f"/v2/webhooks/{unknown}", json=body()).status_code == 404
+        assert v2.delete(f"/v2/webhooks/{unknown}").status_code == 404
 
 
 def test_a_v1_key_is_refused(client: httpx.Client, v2: httpx.Client) -> None:
