@@ -1,6 +1,6 @@
 """Use cases of webhooks, one transaction each (docs/webhooks.md): an account's subscriptions
-(create, read, list, replace, delete: the command line today, Help Scout's `/v2/webhooks` when
-it is served), and the deliverer's work on the outbox (claim, finish an attempt, redeliver,
+(create, read, list, replace, delete: the command line, the control API and Help Scout's
+`/v2/webhooks`), and the deliverer's work on the outbox (claim, finish an attempt, redeliver,
 prune, count the backlog).
 
 `account: int | None` reads as in store/base.py's `Webhooks`: an account's own (its API), or
