@@ -219,6 +219,11 @@ def test_every_route_served_is_described_and_every_route_described_is_served(
         ("PATCH", "/v2/customers/{}/properties"),
         ("PUT", "/v2/customers/{}/properties"),
         ("GET", "/v2/customer-properties"),
+        ("GET", "/v2/webhooks"),
+        ("POST", "/v2/webhooks"),
+        ("GET", "/v2/webhooks/{}"),
+        ("PUT", "/v2/webhooks/{}"),
+        ("DELETE", "/v2/webhooks/{}"),
         ("POST", "/v2/oauth2/token"),
     }
 
@@ -233,13 +238,19 @@ def test_every_described_operation_answers_over_http(contract: Contract) -> None
             if response.status_code == 404:
                 assert response.json()["error"] != route_not_found(concrete), (method, path)
     # v2 says `Resource not found` for a route and a customer alike: ask about one that exists,
-    # with its address and its first email (a fresh one for DELETE).
+    # with its address and its first email (a fresh one for DELETE), or a webhook of its own.
     with contract.v2_client() as v2:
         for method, path in sorted(described_routes(V2_DOCUMENT)):
-            fresh = v2.post("/v2/customers", json={"firstName": "A"}).headers["resource-id"]
-            concrete = path.replace("{}", fresh if method == "DELETE" else "1", 1)
-            concrete = concrete.replace("{}", "1")
-            response = v2.request(method, concrete, json={"firstName": "Vera"})
+            body: dict[str, Any] = {"firstName": "Vera"}
+            if path.startswith("/v2/webhooks"):  # a webhook of the account's own, fresh
+                body = {"url": "http://127.0.0.1:9/", "events": ["tag.created"], "secret": "s"}
+                made = v2.post("/v2/webhooks", json=body).headers["resource-id"]
+                concrete = path.replace("{}", made)
+            else:
+                fresh = v2.post("/v2/customers", json={"firstName": "A"}).headers["resource-id"]
+                concrete = path.replace("{}", fresh if method == "DELETE" else "1", 1)
+                concrete = concrete.replace("{}", "1")
+            response = v2.request(method, concrete, json=body)
             assert response.status_code not in (401, 404, 405), (method, concrete, response.text)
 
 

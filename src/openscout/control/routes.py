@@ -15,6 +15,7 @@ from starlette.routing import Route
 from openscout import keys, sandbox, service
 from openscout.contract.v1 import decode, encode, wire
 from openscout.contract.v2 import fixtures
+from openscout.contract.v2 import webhooks as v2_webhooks
 from openscout.control.state import (
     FAULT_BODIES,
     MAX_ADVANCE_SECONDS,
@@ -31,7 +32,7 @@ from openscout.control.state import (
 )
 from openscout.domain.errors import Invalid, Malformed, Problem, Reason
 from openscout.domain.properties import PropertyDefinition, new_definition
-from openscout.domain.webhooks import Webhook, new_webhook
+from openscout.domain.webhooks import Webhook
 from openscout.http.auth import account_of
 from openscout.http.body import read_body
 from openscout.http.responses import JsonResponse, empty
@@ -220,14 +221,14 @@ class ControlRoutes:
         await self.store.run(service.define_property, self.store, account, definition)
         return JsonResponse(_property(definition), 201)
 
-    # -- webhooks (docs/webhooks.md), until the v2 API serves /v2/webhooks
+    # -- webhooks (docs/webhooks.md): as /v2/webhooks has them, with the deliveries
 
     async def list_webhooks(self, _request: Request, account: int) -> Response:
         listed = await self.store.run(webhooks.list_webhooks, self.store, account)
         return JsonResponse({"webhooks": [_webhook(item.webhook) for item in listed]})
 
     async def create_webhook(self, request: Request, account: int) -> Response:
-        wanted = _read_webhook(await _read_object(request))
+        wanted = v2_webhooks.read_webhook(await _read_object(request))
         now = self.control.server_clock()
         made = await self.store.run(webhooks.create_webhook, self.store, account, wanted, now)
         return JsonResponse(_webhook(made), 201)
@@ -312,56 +313,11 @@ def _read_fault(fault_id: int, body: dict[str, Any]) -> Fault:
     )
 
 
-def _read_webhook(body: dict[str, Any]) -> Webhook:
-    """A webhook as Help Scout's "Create Webhook" takes it (`url`, `secret`, `events`,
-    `notification`, `label`, `payloadVersion`, `mailboxIds`), checked as it checks it."""
-    reader = _Reader(body)
-    strings = {}
-    for name in ("url", "secret", "label", "payloadVersion"):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            reader.problem(name, value)
-            value = None
-        strings[name] = value
-    events = body.get("events")
-    if events is not None and (
-        not isinstance(events, list) or not all(isinstance(event, str) for event in events)
-    ):
-        reader.problem("events", events)
-        events = []
-    mailboxes = body.get("mailboxIds") or []
-    if not isinstance(mailboxes, list):
-        reader.problem("mailboxIds", mailboxes)
-        mailboxes = []
-    notification = reader.flag("notification", default=False)
-    try:
-        made = new_webhook(
-            strings["url"],
-            strings["secret"],
-            events,
-            notification=notification,
-            label=strings["label"],
-            payload_version=strings["payloadVersion"],
-            mailbox_ids=mailboxes,
-        )
-    except Invalid as error:
-        reader.problems.extend(p for p in error.problems if p.path[0] not in reader.problems_at)
-        raise Invalid(reader.problems) from None
-    reader.done()
-    return made
-
-
 def _webhook(webhook: Webhook) -> dict[str, Any]:
-    """A webhook as the control API shows it: never its secret."""
+    """A webhook as the control API shows it: v2's fields (never its secret), and when it was
+    made."""
     return {
-        "id": webhook.id,
-        "url": webhook.url,
-        "events": list(webhook.events),
-        "notification": webhook.notification,
-        "label": webhook.label,
-        "payloadVersion": webhook.payload_version,
-        "mailboxIds": list(webhook.mailbox_ids),
-        "state": webhook.state.value,
+        **v2_webhooks.fields(webhook),
         "createdAt": wire.timestamp(webhook.created_at) if webhook.created_at else None,
     }
 

@@ -61,6 +61,8 @@ MAX_URL_LENGTH = 2048
 MAX_LABEL_LENGTH = 200
 #: The payload versions a webhook may ask for: v2's, the default and the only one (§7).
 PAYLOAD_VERSIONS = ("V2",)
+#: Webhook ids are 32-bit numbers, as customers' (spec §2): a larger one is simply not found.
+MAX_WEBHOOK_ID = 2**31 - 1
 #: Deliveries of one event to one webhook are tried this many times at most (§7).
 MAX_ATTEMPTS = 10
 

@@ -1,4 +1,5 @@
-"""The v2 customer endpoints (spec helpscout-v2-customers.md §2-§6): decode → service → encode,
+"""The v2 customer endpoints (spec helpscout-v2-customers.md §2-§6) and the webhooks' admin API
+(§7): decode → service → encode,
 nothing else (a large body is decoded off the event loop, as v1's: http/body.py). Reads answer
 `application/hal+json`; writes answer 201 with `Resource-ID` and `Location` and no body, or
 204; errors are vnd.error bodies (http/errors.py picks v2's shape by the path)."""
@@ -16,6 +17,7 @@ from starlette.routing import Route
 
 from openscout import service
 from openscout.contract.v2 import decode, encode, query, wire
+from openscout.contract.v2 import webhooks as hooks
 from openscout.domain.customers import Collection, Customer
 from openscout.domain.errors import BodyTooLarge
 from openscout.domain.patch import CustomerEdits
@@ -25,6 +27,7 @@ from openscout.http.errors import UnsupportedMediaType
 from openscout.http.responses import JsonResponse, empty
 from openscout.http.webhooks import WebhookEvents
 from openscout.store.base import Store
+from openscout.webhooks import service as webhooks
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -63,6 +66,11 @@ class V2:
             # PATCH as documented, PUT as a client sends it (§8a.16).
             Route(wire.PROPERTIES_PATH, self.update_properties, methods=["PATCH", "PUT"]),
             Route(wire.CUSTOMER_PROPERTIES_PATH, self.list_properties, methods=["GET"]),
+            Route(hooks.WEBHOOKS_PATH, self.list_webhooks, methods=["GET"]),
+            Route(hooks.WEBHOOKS_PATH, self.create_webhook, methods=["POST"]),
+            Route(hooks.WEBHOOK_PATH, self.get_webhook, methods=["GET"]),
+            Route(hooks.WEBHOOK_PATH, self.replace_webhook, methods=["PUT"]),
+            Route(hooks.WEBHOOK_PATH, self.delete_webhook, methods=["DELETE"]),
         ]
         for collection in Collection:
             routes += [
@@ -246,6 +254,46 @@ class V2:
         definitions = await self.store.run(service.list_properties, self.store, account)
         return _hal(encode.property_definitions(definitions, self._base(request)))
 
+    # -- webhooks (§7 "Admin API", docs/webhooks.md)
+
+    async def list_webhooks(self, request: Request) -> Response:
+        account = account_of(request)
+        number = query.list_page(request.query_params)
+        listed = await self.store.run(webhooks.list_webhooks, self.store, account)
+        found = [item.webhook for item in listed]
+        base = self._base(request)
+        return _hal(hooks.webhooks_page(found, number, base, request.query_params.multi_items()))
+
+    async def get_webhook(self, request: Request) -> Response:
+        account = account_of(request)
+        found = await self.store.run(
+            webhooks.get_webhook, self.store, account, _webhook_id(request)
+        )
+        return _hal(hooks.webhook(found, self._base(request)))
+
+    async def create_webhook(self, request: Request) -> Response:
+        account, body = await _written(request)
+        wanted = await decoded(hooks.webhook_request, body)
+        made = await self.store.run(
+            webhooks.create_webhook, self.store, account, wanted, self._now(account)
+        )
+        assert made.id is not None
+        return _created(made.id, hooks.webhook_url(self._base(request), made.id))
+
+    async def replace_webhook(self, request: Request) -> Response:
+        """PUT: the settings overwritten, and the webhook enabled again (§7)."""
+        account, body = await _written(request)
+        wanted = await decoded(hooks.webhook_request, body)
+        await self.store.run(
+            webhooks.replace_webhook, self.store, account, _webhook_id(request), wanted
+        )
+        return empty(204)
+
+    async def delete_webhook(self, request: Request) -> Response:
+        account = account_of(request)
+        await self.store.run(webhooks.delete_webhook, self.store, account, _webhook_id(request))
+        return empty(204)
+
     # -- helpers
 
     async def _customer(self, request: Request, account: int) -> Customer:
@@ -271,6 +319,11 @@ class V2:
 
     def _now(self, account: int) -> datetime:
         return self.clock(account).replace(microsecond=0)
+
+
+def _webhook_id(request: Request) -> int:
+    webhook_id: int = request.path_params["webhook_id"]
+    return webhook_id
 
 
 def _customer_id(request: Request) -> int:

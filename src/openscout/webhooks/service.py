@@ -1,6 +1,6 @@
 """Use cases of webhooks, one transaction each (docs/webhooks.md): an account's subscriptions
-(create, read, list, replace, delete: the command line today, Help Scout's `/v2/webhooks` when
-it is served), and the deliverer's work on the outbox (claim, finish an attempt, redeliver,
+(create, read, list, replace, delete: the command line, the control API and Help Scout's
+`/v2/webhooks`), and the deliverer's work on the outbox (claim, finish an attempt, redeliver,
 prune, count the backlog).
 
 `account: int | None` reads as in store/base.py's `Webhooks`: an account's own (its API), or
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from openscout.domain.errors import EventNotFound, WebhookNotFound
-from openscout.domain.webhooks import Outcome, Webhook, outcome, retry_delay
+from openscout.domain.webhooks import MAX_WEBHOOK_ID, Outcome, Webhook, outcome, retry_delay
 from openscout.store.base import (
     Attempt,
     Claimed,
@@ -35,6 +35,7 @@ def create_webhook(store: Store, account: int, webhook: Webhook, now: datetime) 
 
 
 def get_webhook(store: Store, account: int | None, webhook_id: int) -> Webhook:
+    _check_id(webhook_id)
     with store.reading() as transaction:
         found = transaction.get_webhook(account, webhook_id)
     if found is None:
@@ -50,6 +51,7 @@ def list_webhooks(store: Store, account: int | None) -> list[ListedWebhook]:
 def replace_webhook(store: Store, account: int | None, webhook_id: int, webhook: Webhook) -> None:
     """Overwrite a webhook's settings with `webhook`'s and enable it again (Help Scout's `PUT
     /v2/webhooks/{id}` re-enables a webhook its receiver had disabled with a 410)."""
+    _check_id(webhook_id)
     with store.writing() as transaction:
         if not transaction.replace_webhook(account, webhook_id, webhook):
             raise WebhookNotFound(webhook_id)
@@ -57,6 +59,7 @@ def replace_webhook(store: Store, account: int | None, webhook_id: int, webhook:
 
 @unbounded  # its deliveries go with it
 def delete_webhook(store: Store, account: int | None, webhook_id: int) -> None:
+    _check_id(webhook_id)
     with store.writing() as transaction:
         if not transaction.delete_webhook(account, webhook_id):
             raise WebhookNotFound(webhook_id)
@@ -67,11 +70,19 @@ def webhook_deliveries(
     store: Store, account: int | None, webhook_id: int, limit: int = DELIVERY_LOG_LENGTH
 ) -> list[DeliveryRecord]:
     """The webhook's last `limit` deliveries, oldest first, with their attempts."""
+    _check_id(webhook_id)
     with store.reading() as transaction:
         found = transaction.webhook_deliveries(account, webhook_id, limit)
     if found is None:
         raise WebhookNotFound(webhook_id)
     return found
+
+
+def _check_id(webhook_id: int) -> None:
+    """An id no webhook can have (0, or past 32 bits) is not found, without asking the store
+    (PostgreSQL would refuse to compare it with an integer column)."""
+    if not 0 < webhook_id <= MAX_WEBHOOK_ID:
+        raise WebhookNotFound(webhook_id)
 
 
 def redeliver(store: Store, account: int | None, event_id: str, now_ms: int) -> None:

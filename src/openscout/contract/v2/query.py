@@ -63,6 +63,15 @@ def list_customers(params: Mapping[str, str]) -> Listing:
     return Listing(search, mailbox_id)
 
 
+def list_page(params: Mapping[str, str]) -> int:
+    """`page` of a list without filters (`GET /v2/webhooks`): as `list_customers` reads it."""
+    problems: list[Problem] = []
+    page = v1.read_page(params, problems)
+    if problems:
+        raise wire.ParameterProblems(problems)
+    return page
+
+
 def deletes_later(params: Mapping[str, str]) -> bool:
     """`DELETE /v2/customers/{id}?async=true`: the delete is accepted (202) rather than done
     (204) (§4). `true` in any case, or `1`, as v1 reads its flags."""

@@ -26,8 +26,10 @@ from openscout.domain.errors import (
     StoreUnavailable,
     Unauthorized,
     UnreadableQuery,
+    WebhookNotFound,
 )
 from openscout.domain.search import Field
+from openscout.domain.webhooks import MAX_LABEL_LENGTH, MAX_SECRET_LENGTH, MAX_URL_LENGTH
 
 # --- paths (§4) --------------------------------------------------------------------------
 
@@ -170,6 +172,12 @@ MAX_LENGTHS: Final[Mapping[str, int]] = {
     "age": v1.MAX_ENTRY_LENGTH,
 }
 MAX_ENTRY_LENGTH: Final = v1.MAX_ENTRY_LENGTH
+#: A webhook's limits (§7; docs/webhooks.md).
+WEBHOOK_MAX_LENGTHS: Final[Mapping[str, int]] = {
+    "url": MAX_URL_LENGTH,
+    "secret": MAX_SECRET_LENGTH,
+    "label": MAX_LABEL_LENGTH,
+}
 PAGE_SIZE: Final = 50
 #: Ids (customers, entries, mailboxes) are 32-bit, as in v1.
 MAX_ID: Final = v1.MAX_PAGE
@@ -351,7 +359,7 @@ def error_document(error: DomainError, log_ref: str) -> dict[str, Any]:
             return _with_errors(log_ref, MALFORMED, [])
         case Unauthorized():
             return error_body(log_ref, UNAUTHORIZED)
-        case CustomerNotFound() | MailboxNotFound():
+        case CustomerNotFound() | MailboxNotFound() | WebhookNotFound():
             return error_body(log_ref, NOT_FOUND)
         case EmailTaken(email=email):
             # Which address, as a validation error names a value: one body for every client.
@@ -421,7 +429,7 @@ def message(problem: Problem) -> str:
         case Reason.REQUIRED if problem.value is None:
             return "may not be null"
         case Reason.TOO_LONG:
-            limit = MAX_LENGTHS.get(name, MAX_ENTRY_LENGTH)
+            limit = MAX_LENGTHS.get(name) or WEBHOOK_MAX_LENGTHS.get(name, MAX_ENTRY_LENGTH)
             return f"size must be between 1 and {limit}"
         case Reason.UNKNOWN_ENTRY:
             return f"The specified {ENTRY_NOUNS.get(owner, owner)} was not found"
