@@ -9,14 +9,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import msgspec
 import pytest
 
 from openscout import __version__, keys, service
-from openscout.config import Settings
 from openscout.contract.v1 import decode
 from openscout.contract.v2 import encode
 from openscout.domain.errors import EmailTaken
@@ -26,16 +24,11 @@ from openscout.testing.receiver import WebhookReceiver
 from openscout.webhooks import service as webhooks
 from openscout.webhooks.events import Events
 from tests.conftest import (
-    BACKENDS,
     Server,
-    fresh_database,
-    migrated_store,
     new_account,
-    running_server,
 )
 
 #: Retries come after 0.05 s (then 0.1, 0.2, ...), not minutes.
-SETTINGS = Settings(access_log=False, webhook_backoff=0.05, webhook_timeout=2)
 PATIENCE = 20.0
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
@@ -47,21 +40,6 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = PATIENCE) 
         if time.monotonic() > deadline:
             raise AssertionError(f"never happened: {what}")
         time.sleep(0.02)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def hooks_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """A server of this module's own database: no other server's deliverer takes its events."""
-    directory: Path = tmp_path_factory.mktemp("webhooks")
-    with fresh_database(request.param, directory) as url:
-        store = migrated_store(url)
-        try:
-            with running_server(store, SETTINGS) as running:
-                yield running
-        finally:
-            store.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,6 +30,9 @@ from openscout.store.base import Store
 from openscout.webhooks import service as webhooks
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+T = TypeVar("T")
 
 
 class V2:
@@ -134,15 +137,7 @@ class V2:
         """PUT: every own field set, one left out cleared; entries untouched (§4, §8a.9)."""
         account, body = await _written(request)
         patch = await decoded(decode.overwrite_request, body)
-        await self.store.run(
-            service.overwrite_customer,
-            self.store,
-            account,
-            _customer_id(request),
-            patch,
-            self._now(account),
-            events=self.events.of(request),
-        )
+        await self._write(request, account, service.overwrite_customer, patch)
         return empty(204)
 
     async def update_customer(self, request: Request) -> Response:
@@ -238,15 +233,7 @@ class V2:
     async def update_properties(self, request: Request) -> Response:
         account, body = await _written(request)
         edits = await decoded(decode.properties_request, body)
-        await self.store.run(
-            service.edit_properties,
-            self.store,
-            account,
-            _customer_id(request),
-            edits,
-            self._now(account),
-            events=self.events.of(request),
-        )
+        await self._write(request, account, service.edit_properties, edits)
         return empty(204)
 
     async def list_properties(self, request: Request) -> Response:
@@ -303,12 +290,19 @@ class V2:
 
     async def _edit(self, request: Request, account: int, edits: CustomerEdits) -> service.Edited:
         """PATCH and every sub-resource write: the edits, in order, all or none."""
+        return await self._write(request, account, service.edit_customer, edits)
+
+    async def _write(
+        self, request: Request, account: int, use_case: Callable[..., T], change: object
+    ) -> T:
+        """A write of the request's customer: `use_case(store, account, id, change, now,
+        events=...)` at the account's time, recording the request's webhook events."""
         return await self.store.run(
-            service.edit_customer,
+            use_case,
             self.store,
             account,
             _customer_id(request),
-            edits,
+            change,
             self._now(account),
             events=self.events.of(request),
         )

@@ -5,24 +5,16 @@ the v2 writes' events, signed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from openscout.config import Settings
 from openscout.domain.webhooks import State, is_signed
 from openscout.testing.receiver import WebhookReceiver
 from openscout.webhooks import service as webhooks
 from tests.conftest import (
-    BACKENDS,
     Server,
-    fresh_database,
-    migrated_store,
     new_account,
-    running_server,
 )
 from tests.http.test_webhooks import eventually
 from tests.http.v2.conftest import v2_auth
@@ -239,23 +231,6 @@ def test_a_v1_key_is_refused(client: httpx.Client, v2: httpx.Client) -> None:
 
 
 # -- end to end: a subscription made here delivers the v2 writes' events
-
-SETTINGS = Settings(access_log=False, webhook_backoff=0.05, webhook_timeout=2)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def hooks_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """A server of this module's own database: no other server's deliverer takes its events."""
-    directory: Path = tmp_path_factory.mktemp("webhooks-api")
-    with fresh_database(request.param, directory) as url:
-        store = migrated_store(url)
-        try:
-            with running_server(store, SETTINGS) as running:
-                yield running
-        finally:
-            store.close()
 
 
 def test_a_webhook_subscribed_here_gets_v2_updates_and_deletes_signed(
